@@ -1,0 +1,47 @@
+# The two commands: `make run` (the dashboard on the built-in sandbox) and `make test`.
+# Needs only Python 3.13 (picked by .python-version) and make; uv is installed on first use.
+
+PYTHON ?= python
+UV := $(PYTHON) -m uv
+PORT ?= 8000
+MANAGE := $(UV) run --frozen python manage.py
+
+.PHONY: run test lint format sync bench clean help
+
+help:
+	@echo "make run    serve the dashboard on http://127.0.0.1:$(PORT) against the built-in CRM sandbox"
+	@echo "make test   lint, check migrations and run every test (DATABASE_URL=postgres://... for PostgreSQL)"
+	@echo "make bench  run the benchmark scripts in bench/"
+
+sync:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	@$(UV) sync --frozen --quiet
+
+run: export DEBUG ?= true
+run: export PORT := $(PORT)
+run: sync
+	$(MANAGE) migrate --noinput
+	$(MANAGE) createcachetable
+	$(MANAGE) ensure_admin
+	$(MANAGE) seed_demo
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+test: sync lint
+	DEBUG=true $(MANAGE) makemigrations --check --dry-run
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint:
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format: sync
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+bench: sync
+	$(UV) run --frozen python bench/upstream_overhead.py
+	$(UV) run --frozen python bench/customers_list.py
+	$(UV) run --frozen python bench/audit_log.py
+
+clean:
+	rm -rf .venv staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm

@@ -1,0 +1,76 @@
+"""The register of reference codes: local copies of what the CRM confirmed.
+
+Customers point at statuses, types and groups by foreign key, so a change of code
+(``code_rename``) keeps every customer attached; only the wire carries codes.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from crmadmin.core.text import fold
+
+
+class CodeRecord(models.Model):
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    # fold(code + " " + name): lower-case, accent-free, indexed, so search is one LIKE.
+    search_text = models.CharField(max_length=400, editable=False, db_index=True, default="")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last change"), auto_now=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("created by"),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("changed by"),
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+    def save(self, *args, **kwargs):
+        self.search_text = fold(f"{self.code} {self.name}")
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text", "updated_at"}
+        super().save(*args, **kwargs)
+
+
+class Status(CodeRecord):
+    class Meta(CodeRecord.Meta):
+        verbose_name = _("customer status")
+        verbose_name_plural = _("customer statuses")
+        permissions = [("rename_status", "Can change the code of customer status")]
+
+
+class Type(CodeRecord):
+    class Meta(CodeRecord.Meta):
+        verbose_name = _("customer type")
+        verbose_name_plural = _("customer types")
+        permissions = [("rename_type", "Can change the code of customer type")]
+
+
+class Group(CodeRecord):
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta(CodeRecord.Meta):
+        verbose_name = _("customer group")
+        verbose_name_plural = _("customer groups")
+        permissions = [("rename_group", "Can change the code of customer group")]
+
+
+class Field(CodeRecord):
+    """A custom-field definition; ``field_type`` says which widget the customer form uses."""
+
+    field_type = models.CharField(_("field type"), max_length=64)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta(CodeRecord.Meta):
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        permissions = [("rename_field", "Can change the code of custom field")]

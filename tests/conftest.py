@@ -1,0 +1,128 @@
+"""Fixtures shared by the whole suite: users in each role, the sandbox, a browser."""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from crmadmin.accounts.roles import ADMINISTRATOR, MANAGER, SUPPORT
+
+# Playwright's sync API runs an event loop in the test thread; Django must allow ORM
+# calls there (the browser tests use live_server with transaction=True).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct-horse-battery"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROLES = {
+    "support": SUPPORT,
+    "administrator": ADMINISTRATOR,
+    "manager": MANAGER,
+}
+
+
+@pytest.fixture
+def make_user(db):
+    """``make_user("support")`` → a user in that role (``"superuser"`` and ``None`` too)."""
+
+    def make(role: str | None, username: str | None = None):
+        username = username or f"{role or 'norole'}-user"
+        user_model = get_user_model()
+        if role == "superuser":
+            return user_model.objects.create_superuser(username=username, password=PASSWORD)
+        user = user_model.objects.create_user(username=username, password=PASSWORD)
+        if role:
+            user.groups.add(Group.objects.get(name=ROLES[role]))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def support_user(make_user):
+    return make_user("support")
+
+
+@pytest.fixture
+def administrator_user(make_user):
+    return make_user("administrator")
+
+
+@pytest.fixture
+def manager_user(make_user):
+    return make_user("manager")
+
+
+@pytest.fixture
+def superuser(make_user):
+    return make_user("superuser")
+
+
+@pytest.fixture
+def client_as(client, make_user):
+    """``client_as("manager")`` → the test client, signed in as a fresh user of that role."""
+
+    def sign_in(role: str | None):
+        user = make_user(role)
+        client.force_login(user)
+        client.user = user
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def sandbox_upstream(live_server, settings):
+    """Point the upstream client at the sandbox served by ``live_server`` (real HTTP)."""
+    from django.core.cache import cache
+
+    settings.CRM_API_URL = f"{live_server.url}/sandbox"
+    settings.CRM_API_TOKEN = ""
+    cache.clear()
+    return settings.CRM_API_URL
+
+
+# --- Browser -----------------------------------------------------------------
+
+
+def _chromium_available() -> bool:
+    return os.path.exists(CHROMIUM) or shutil.which("chromium") is not None
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not _chromium_available():
+        if os.environ.get("CRMADMIN_REQUIRE_BROWSER"):
+            pytest.fail(f"Chromium is required (CRMADMIN_REQUIRE_BROWSER) but {CHROMIUM} is missing")
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": CHROMIUM_ARGS,
+        "headless": True,
+    }
+
+
+@pytest.fixture
+def browser_login(live_server):
+    """Sign in through the real login form: ``browser_login(page, user)``."""
+
+    def login(page, user, password: str = PASSWORD):
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", user.get_username())
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    return login

@@ -1,0 +1,21 @@
+"""Settings for the test suite: the real settings module, in development mode.
+
+The upstream defaults to an address no test reaches by accident: client tests pin it
+with ``responses``; integration and browser tests point it at the sandbox of their
+``live_server`` (the ``sandbox_upstream`` fixture).
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("CRM_SANDBOX", "true")
+os.environ.setdefault("CRM_API_URL", "http://crm.example.test")
+os.environ.setdefault("CRM_USERNAME", "sandbox")
+os.environ.setdefault("CRM_PASSWORD", "sandbox-password")
+os.environ.setdefault("CRM_VBOT_ID", "VBOT-TEST")
+os.environ.setdefault("CRM_PROJECT_CODE", "PRJ-TEST")
+
+from crmadmin.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

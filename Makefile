@@ -22,6 +22,7 @@ run: export PORT := $(PORT)
 run: sync
 	$(MANAGE) migrate --noinput
 	$(MANAGE) createcachetable
+	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) ensure_admin
 	$(MANAGE) seed_demo
 	$(MANAGE) runserver 127.0.0.1:$(PORT)

@@ -152,9 +152,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The token cache must be shared by every worker process: the database cache is,
 # with no extra service. CACHE_URL (e.g. redis://...) overrides it.
 CACHES = {
-    "default": env.cache(
-        "CACHE_URL", default="dbcache://crmadmin_cache"
-    ),
+    "default": env.cache("CACHE_URL", default="dbcache://crmadmin_cache"),
 }
 
 AUTH_PASSWORD_VALIDATORS = [

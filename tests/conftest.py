@@ -103,7 +103,9 @@ def _chromium_available() -> bool:
 def browser_type_launch_args(browser_type_launch_args):
     if not _chromium_available():
         if os.environ.get("CRMADMIN_REQUIRE_BROWSER"):
-            pytest.fail(f"Chromium is required (CRMADMIN_REQUIRE_BROWSER) but {CHROMIUM} is missing")
+            pytest.fail(
+                f"Chromium is required (CRMADMIN_REQUIRE_BROWSER) but {CHROMIUM} is missing"
+            )
         pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
     return {
         **browser_type_launch_args,

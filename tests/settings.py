@@ -15,7 +15,7 @@ os.environ.setdefault("CRM_PASSWORD", "sandbox-password")
 os.environ.setdefault("CRM_VBOT_ID", "VBOT-TEST")
 os.environ.setdefault("CRM_PROJECT_CODE", "PRJ-TEST")
 
-from crmadmin.settings import *  # noqa: E402, F403
+from crmadmin.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -38,8 +38,12 @@ class AuditEntry(models.Model):
     # Who and from where. The user row is protected: people who acted are deactivated,
     # not deleted, and the username is kept as text as it was at the time.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="audit_entries", verbose_name=_("actor"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+        verbose_name=_("actor"),
     )
     actor_username = models.CharField(_("username at the time"), max_length=150, blank=True)
     actor_ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
@@ -87,9 +91,7 @@ class AuditEntry(models.Model):
             models.Index(fields=["actor", "-started_at", "-id"], name="audit_actor_newest"),
             models.Index(fields=["operation", "-started_at", "-id"], name="audit_op_newest"),
             models.Index(fields=["outcome", "-started_at", "-id"], name="audit_outcome_newest"),
-            models.Index(
-                fields=["record_kind", "-started_at", "-id"], name="audit_kind_newest"
-            ),
+            models.Index(fields=["record_kind", "-started_at", "-id"], name="audit_kind_newest"),
             # A record's history and the code filter: old code or new code of a rename.
             models.Index(fields=["code", "-started_at", "-id"], name="audit_code_newest"),
             models.Index(fields=["new_code", "-started_at", "-id"], name="audit_newcode_newest"),

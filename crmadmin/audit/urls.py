@@ -5,5 +5,9 @@ from crmadmin.core.views import not_built
 
 app_name = "audit"
 urlpatterns = [
-    path("", permission_required("audit.view_auditentry", raise_exception=True)(not_built), name="list"),
+    path(
+        "",
+        permission_required("audit.view_auditentry", raise_exception=True)(not_built),
+        name="list",
+    ),
 ]

@@ -19,12 +19,20 @@ class CodeRecord(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last change"), auto_now=True, db_index=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", verbose_name=_("created by"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", verbose_name=_("changed by"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("changed by"),
     )
 
     class Meta:
@@ -62,6 +70,22 @@ class Group(CodeRecord):
         verbose_name = _("customer group")
         verbose_name_plural = _("customer groups")
         permissions = [("rename_group", "Can change the code of customer group")]
+
+
+class FieldType(models.TextChoices):
+    """The custom-field types the customer form knows how to render.
+
+    The wire carries ``field_type`` as a free string; a value the register holds but
+    this list does not know is shown as it is and rendered as plain text.
+    """
+
+    TEXT = "text", _("Text")
+    LONG_TEXT = "textarea", _("Long text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    URL = "url", _("URL")
 
 
 class Field(CodeRecord):

@@ -5,5 +5,9 @@ from crmadmin.core.views import not_built
 
 app_name = "customers"
 urlpatterns = [
-    path("", permission_required("customers.view_customer", raise_exception=True)(not_built), name="list"),
+    path(
+        "",
+        permission_required("customers.view_customer", raise_exception=True)(not_built),
+        name="list",
+    ),
 ]

@@ -6,66 +6,160 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('codes', '0001_initial'),
+        ("codes", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=64, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('search_name', models.CharField(db_index=True, default='', editable=False, max_length=255)),
-                ('email', models.EmailField(blank=True, db_index=True, max_length=254, verbose_name='e-mail')),
-                ('address', models.CharField(blank=True, max_length=500, verbose_name='address')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last change')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='codes.group', verbose_name='group')),
-                ('status', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='codes.status', verbose_name='status')),
-                ('type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='codes.type', verbose_name='type')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='changed by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=64, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                (
+                    "search_name",
+                    models.CharField(db_index=True, default="", editable=False, max_length=255),
+                ),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True, db_index=True, max_length=254, verbose_name="e-mail"
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=500, verbose_name="address")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, db_index=True, verbose_name="last change"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to="codes.group",
+                        verbose_name="group",
+                    ),
+                ),
+                (
+                    "status",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to="codes.status",
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to="codes.type",
+                        verbose_name="type",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="changed by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer',
-                'verbose_name_plural': 'customers',
-                'ordering': ['code'],
-                'permissions': [('rename_customer', 'Can change the code of customer')],
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
+                "ordering": ["code"],
+                "permissions": [("rename_customer", "Can change the code of customer")],
             },
         ),
         migrations.CreateModel(
-            name='CustomerPhone',
+            name="CustomerPhone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('number', models.CharField(max_length=32, verbose_name='phone')),
-                ('digits', models.CharField(db_index=True, editable=False, max_length=32)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("number", models.CharField(max_length=32, verbose_name="phone")),
+                ("digits", models.CharField(db_index=True, editable=False, max_length=32)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phones",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'phone',
-                'verbose_name_plural': 'phones',
-                'ordering': ['customer', 'position'],
+                "verbose_name": "phone",
+                "verbose_name_plural": "phones",
+                "ordering": ["customer", "position"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerFieldValue',
+            name="CustomerFieldValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.TextField(blank=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='field_values', to='customers.customer')),
-                ('field', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='values', to='codes.field')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("value", models.TextField(blank=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="field_values",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "field",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="values",
+                        to="codes.field",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'custom field value',
-                'verbose_name_plural': 'custom field values',
-                'constraints': [models.UniqueConstraint(fields=('customer', 'field'), name='one_value_per_field')],
+                "verbose_name": "custom field value",
+                "verbose_name_plural": "custom field values",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("customer", "field"), name="one_value_per_field"
+                    )
+                ],
             },
         ),
     ]

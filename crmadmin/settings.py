@@ -88,7 +88,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "crmadmin.core",
     "crmadmin.accounts",
-    "crmadmin.upstream",
     "crmadmin.audit",
     "crmadmin.codes",
     "crmadmin.customers",

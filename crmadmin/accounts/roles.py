@@ -40,19 +40,23 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
-def sync_roles(apps) -> None:
-    """Create the groups and set their permissions to exactly ``ROLE_PERMISSIONS``.
-
-    ``apps`` is a migration's historical registry. Permissions are normally created
-    after all migrations ran; they are created here first so the groups can hold them.
-    """
+def create_all_permissions(apps) -> None:
+    """Permissions are normally created after all migrations ran; a data migration that
+    grants them must create them first. ``apps`` is the migration's historical registry."""
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+        # Historical app configs have no models module, which create_permissions skips.
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = original or True
+        try:
+            create_permissions(app_config, verbosity=0, apps=apps)
+        finally:
+            app_config.models_module = original
 
+
+def sync_roles(apps) -> None:
+    """Create the groups and set their permissions to exactly ``ROLE_PERMISSIONS``."""
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     for role, names in ROLE_PERMISSIONS.items():

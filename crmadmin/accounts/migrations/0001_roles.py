@@ -2,8 +2,9 @@ from django.db import migrations
 
 
 def create_roles(apps, schema_editor):
-    from crmadmin.accounts.roles import sync_roles
+    from crmadmin.accounts.roles import create_all_permissions, sync_roles
 
+    create_all_permissions(apps)
     sync_roles(apps)
 
 

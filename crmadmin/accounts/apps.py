@@ -19,4 +19,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        post_migrate.connect(_restore_roles, sender=self, dispatch_uid="crmadmin.accounts.restore_roles")
+        post_migrate.connect(
+            _restore_roles, sender=self, dispatch_uid="crmadmin.accounts.restore_roles"
+        )

@@ -4,6 +4,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean.update(
         ENV_FILE="/dev/null",
         DJANGO_SETTINGS_MODULE="crmadmin.settings",
-        DATABASE_URL=f"sqlite:///{ROOT / 'unused-by-these-tests.sqlite3'}",
+        DATABASE_URL=f"sqlite:///{Path(tempfile.gettempdir()) / 'crmadmin-settings-test.sqlite3'}",
         **env,
     )
     return subprocess.run(

@@ -128,3 +128,33 @@ def browser_login(live_server):
         return page
 
     return login
+
+
+# --- Audit triggers ----------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _audit_delete_trigger_lifted_for_flush(request):
+    """Let Django flush a SQLite test database after a transactional test.
+
+    The audit log's DELETE trigger (migration audit 0002) rejects the ``DELETE FROM`` a
+    SQLite flush runs; PostgreSQL flushes with TRUNCATE, which row triggers do not see.
+    The trigger is (re)created for every test that uses the database and lifted just
+    before a transactional test's flush (this fixture's teardown runs first).
+    """
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db", "live_server"} & set(
+        request.fixturenames
+    )
+    if not uses_db:
+        yield
+        return
+    from django.db import connection
+
+    from crmadmin.audit import triggers
+
+    request.getfixturevalue("_django_db_helper")
+    triggers.create_sqlite_delete_trigger(connection)
+    yield
+    if not connection.in_atomic_block:
+        triggers.drop_sqlite_delete_trigger(connection)

@@ -34,6 +34,28 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
+class AuditEntryImmutable(Exception):
+    """An attempt to change a finished audit entry or to delete any entry."""
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def delete(self):
+        raise AuditEntryImmutable("audit entries are never deleted")
+
+    delete.queryset_only = True
+
+    def update(self, **kwargs):
+        # Bulk updates only ever touch entries that are still pending: that is how the
+        # recorder completes an entry, and a finished one stays as it is.
+        return super(AuditEntryQuerySet, self.filter(outcome=Outcome.PENDING)).update(**kwargs)
+
+    def pending(self):
+        return self.filter(outcome=Outcome.PENDING)
+
+    def finished(self):
+        return self.exclude(outcome=Outcome.PENDING)
+
+
 class AuditEntry(models.Model):
     # Who and from where. The user row is protected: people who acted are deactivated,
     # not deleted, and the username is kept as text as it was at the time.
@@ -78,6 +100,8 @@ class AuditEntry(models.Model):
     upstream_data = models.JSONField(_("upstream data"), null=True, blank=True)
     error_detail = models.TextField(_("error detail"), blank=True)
 
+    objects = AuditEntryQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
@@ -102,3 +126,23 @@ class AuditEntry(models.Model):
         if self.new_code:
             target += f" → {self.new_code}"
         return f"{self.operation} {target} ({self.outcome})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("outcome", flat=True).first()
+            if stored is not None and stored != Outcome.PENDING:
+                raise AuditEntryImmutable(
+                    f"audit entry {self.request_id} is finished and cannot be changed"
+                )
+        super().save(*args, **kwargs)
+
+    save.alters_data = True
+
+    def delete(self, *args, **kwargs):
+        raise AuditEntryImmutable("audit entries are never deleted")
+
+    delete.alters_data = True
+
+    @property
+    def is_pending(self) -> bool:
+        return self.outcome == Outcome.PENDING

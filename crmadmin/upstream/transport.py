@@ -122,7 +122,7 @@ def complete_with_error(
         failure_kind=exc.failure_kind,
         http_status=exc.http_status,
         upstream_status=upstream_status_of(envelope),
-        upstream_error=redact(str(envelope["error"]), secrets)[:64] if envelope else "",
+        upstream_error=redact(str(envelope["error"]) if envelope else exc.error_code, secrets)[:64],
         upstream_message=redact(exc.upstream_message, secrets),
         upstream_data=envelope.get("data") if envelope else None,
         error_detail=redact(exc.detail, secrets),

@@ -1,4 +1,4 @@
-"""Every kind × every action, through the screens: the exact wire body, the register after
+"""Every kind and every action, through the screens: the exact wire body, the register after
 success, and after a rejection or a timeout an unchanged register, the input kept and the
 reason shown."""
 

@@ -1,13 +1,11 @@
-from django.contrib.auth.decorators import permission_required
 from django.urls import path
 
-from crmadmin.core.views import not_built
+from crmadmin.audit import views
 
 app_name = "audit"
 urlpatterns = [
-    path(
-        "",
-        permission_required("audit.view_auditentry", raise_exception=True)(not_built),
-        name="list",
-    ),
+    path("", views.audit_list, name="list"),
+    path("<int:entry_id>/", views.audit_detail, name="detail"),
+    path("export.csv", views.audit_export, name="export"),
+    path("dashboard/", views.audit_dashboard, name="dashboard"),
 ]

@@ -1,0 +1,119 @@
+"""The audit list's filter form, and the human labels of operations and outcomes."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crmadmin.audit.models import Outcome
+from crmadmin.audit.selectors import SHOWN_IN_PROGRESS, SHOWN_UNKNOWN, AuditFilters
+from crmadmin.upstream.operations import (
+    CREATE,
+    DELETE,
+    KINDS,
+    OPERATIONS,
+    RENAME,
+    TOKEN_OPERATION,
+    UPDATE,
+)
+
+KIND_LABELS = {
+    "customer": _("customer"),
+    "status": _("status"),
+    "type": _("type"),
+    "group": _("group"),
+    "field": _("field"),
+}
+ACTION_LABELS = {
+    CREATE: _("create"),
+    UPDATE: _("update"),
+    RENAME: _("change code"),
+    DELETE: _("delete"),
+}
+# What the screens call an entry's outcome: the stored one, except that a pending entry
+# is "in progress" while young and "outcome unknown" once older than the threshold.
+OUTCOME_LABELS = {
+    Outcome.SUCCEEDED.value: _("succeeded"),
+    Outcome.REJECTED.value: _("rejected"),
+    Outcome.FAILED.value: _("failed"),
+    SHOWN_UNKNOWN: _("outcome unknown"),
+    SHOWN_IN_PROGRESS: _("in progress"),
+}
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+def operation_label(name: str) -> str:
+    """``"status.rename"`` → "status: change code"; ``"auth.token"`` → "token request"."""
+    if name == TOKEN_OPERATION:
+        return str(_("token request"))
+    operation = OPERATIONS.get(name)
+    if operation is None:
+        return name
+    return f"{kind_label(operation.kind)}: {ACTION_LABELS.get(operation.action, operation.action)}"
+
+
+def outcome_label(shown_outcome: str) -> str:
+    return str(OUTCOME_LABELS.get(shown_outcome, shown_outcome))
+
+
+def _operation_choices():
+    names = [TOKEN_OPERATION, *OPERATIONS]
+    return [("", _("Any operation")), *((name, operation_label(name)) for name in names)]
+
+
+class ActorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_username()
+
+
+class AuditFilterForm(forms.Form):
+    """Validates the list's GET parameters; an invalid value is reported and ignored."""
+
+    actor = ActorChoiceField(
+        label=_("Actor"), queryset=None, required=False, empty_label=_("Anyone")
+    )
+    operation = forms.ChoiceField(label=_("Operation"), choices=_operation_choices, required=False)
+    record_kind = forms.ChoiceField(
+        label=_("Record kind"),
+        choices=lambda: [("", _("Any kind")), *((kind, kind_label(kind)) for kind in KINDS)],
+        required=False,
+    )
+    code = forms.CharField(label=_("Code"), max_length=128, required=False, strip=True)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=lambda: [("", _("Any outcome")), *OUTCOME_LABELS.items()],
+        required=False,
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, actors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].queryset = actors
+        self.fields["code"].widget.attrs.update({"type": "search", "autocomplete": "off"})
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+    def filters(self) -> AuditFilters:
+        """The filters of the fields that are valid (call after ``is_valid()``)."""
+        data = getattr(self, "cleaned_data", {})
+        actor = data.get("actor")
+        return AuditFilters(
+            actor_id=actor.pk if actor is not None else None,
+            operation=data.get("operation") or "",
+            record_kind=data.get("record_kind") or "",
+            code=data.get("code") or "",
+            outcome=data.get("outcome") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )

@@ -1,13 +1,15 @@
-from django.contrib.auth.decorators import permission_required
 from django.urls import path
 
-from crmadmin.core.views import not_built
+from crmadmin.customers import views
 
 app_name = "customers"
+# "new" is a path word, so the code "new" is refused by the forms (RESERVED_CODES).
 urlpatterns = [
-    path(
-        "",
-        permission_required("customers.view_customer", raise_exception=True)(not_built),
-        name="list",
-    ),
+    path("", views.customer_list, name="list"),
+    path("new/", views.customer_create, name="create"),
+    path("new/phone-row/", views.customer_phone_row, name="phone_row"),
+    path("<str:code>/", views.customer_detail, name="detail"),
+    path("<str:code>/edit/", views.customer_edit, name="edit"),
+    path("<str:code>/rename/", views.customer_rename, name="rename"),
+    path("<str:code>/delete/", views.customer_delete, name="delete"),
 ]

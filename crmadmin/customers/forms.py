@@ -1,0 +1,308 @@
+"""Forms of the customer screens: they validate and normalise, nothing else."""
+
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from crmadmin.codes.models import Field, FieldType, Group, Status, Type
+from crmadmin.customers import phones as phone_numbers
+from crmadmin.customers.models import Customer
+from crmadmin.customers.selectors import DEFAULT_SORT, SORTS, custom_fields
+
+CODE_MAX_LENGTH = 64
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Path words of the customer URLs: /customers/new/ must stay the create page.
+RESERVED_CODES = frozenset({"new"})
+CUSTOM_FIELD_PREFIX = "cf_"
+
+
+def validate_code(value: str) -> None:
+    if not _CODE.match(value):
+        raise ValidationError(
+            _(
+                "Use letters, digits, “_”, “-” and “.” only, starting with a letter or "
+                "a digit; no spaces."
+            ),
+            code="code_characters",
+        )
+    if value.lower() in RESERVED_CODES:
+        raise ValidationError(
+            _("“%(code)s” is reserved by the dashboard; choose another code."),
+            code="code_reserved",
+            params={"code": value},
+        )
+
+
+def validate_code_is_free(value: str, *, current: Customer | None = None) -> None:
+    taken = Customer.objects.filter(code=value)
+    if current is not None:
+        taken = taken.exclude(pk=current.pk)
+    if taken.exists():
+        raise ValidationError(
+            _("Another customer already has the code “%(code)s”."),
+            code="code_taken",
+            params={"code": value},
+        )
+
+
+class CodeField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            max_length=CODE_MAX_LENGTH,
+            strip=True,
+            validators=[validate_code],
+            **kwargs,
+        )
+
+
+class PhoneListWidget(forms.Widget):
+    """Any number of ``<input name="phones">``: the template draws them, one per row."""
+
+    def value_from_datadict(self, data, files, name):
+        if hasattr(data, "getlist"):
+            return data.getlist(name)
+        value = data.get(name)
+        if value is None:
+            return []
+        return list(value) if isinstance(value, (list, tuple)) else [value]
+
+    def value_omitted_from_data(self, data, files, name):
+        return False
+
+
+class PhoneListField(forms.Field):
+    """The customer's phones, in order: each normalised and validated, blanks dropped,
+    repeats of one number removed; at least one required."""
+
+    widget = PhoneListWidget
+    default_error_messages = {
+        "required": _("Enter at least one phone number."),
+        "repeated": _("%(number)s is entered twice."),
+    }
+
+    def to_python(self, value):
+        if not value:
+            return []
+        return [phone_numbers.normalise(str(raw)) for raw in value if str(raw).strip()]
+
+    def validate(self, value):
+        if not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        errors = []
+        seen = set()
+        for number in value:
+            try:
+                phone_numbers.validate(number)
+            except ValidationError as error:
+                errors.extend(error.error_list)
+                continue
+            digits = phone_numbers.national_digits(number)
+            if digits in seen:
+                errors.append(
+                    ValidationError(
+                        self.error_messages["repeated"],
+                        code="repeated",
+                        params={"number": number},
+                    )
+                )
+            seen.add(digits)
+        if errors:
+            raise ValidationError(errors)
+
+
+class PhoneNumberField(forms.CharField):
+    """A custom field of type ``phone``: one number, normalised like the customer's."""
+
+    widget = forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        number = phone_numbers.normalise(value)
+        phone_numbers.validate(number)
+        return number
+
+
+def _custom_form_field(field: Field) -> forms.Field:
+    options: dict[str, Any] = {
+        "label": field.name,
+        "required": False,
+        "help_text": field.description,
+    }
+    match field.field_type:
+        case FieldType.LONG_TEXT:
+            return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **options)
+        case FieldType.NUMBER:
+            return forms.DecimalField(widget=forms.NumberInput(attrs={"step": "any"}), **options)
+        case FieldType.DATE:
+            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **options)
+        case FieldType.EMAIL:
+            return forms.EmailField(**options)
+        case FieldType.PHONE:
+            return PhoneNumberField(**options)
+        case FieldType.URL:
+            return forms.URLField(assume_scheme="https", **options)
+        case _:
+            return forms.CharField(**options)
+
+
+def _wire_value(value: Any) -> str:
+    """A custom field's cleaned value as the CRM receives it (a string)."""
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).strip()
+
+
+class CustomerForm(forms.Form):
+    """Create (with ``code``) or edit (``customer`` given, no ``code``) one customer.
+
+    Custom fields are added from the register's definitions as ``cf_<id>``;
+    :meth:`service_arguments` turns ``cleaned_data`` into the service's keyword arguments.
+    """
+
+    code = CodeField(label=_("Code"))
+    name = forms.CharField(label=_("Name"), max_length=255, strip=True)
+    phones = PhoneListField(label=_("Phones"))
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    address = forms.CharField(label=_("Address"), max_length=500, required=False)
+    status = forms.ModelChoiceField(
+        label=_("Status"), queryset=Status.objects.order_by("name", "code")
+    )
+    type = forms.ModelChoiceField(label=_("Type"), queryset=Type.objects.order_by("name", "code"))
+    group = forms.ModelChoiceField(
+        label=_("Group"), queryset=Group.objects.order_by("name", "code")
+    )
+    # Set by the "Save anyway" button after the duplicate warning.
+    confirm_duplicates = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, customer: Customer | None = None, **kwargs: Any) -> None:
+        self.customer = customer
+        if customer is not None and "initial" not in kwargs:
+            kwargs["initial"] = initial_of(customer)
+        super().__init__(*args, **kwargs)
+        if customer is not None:
+            del self.fields["code"]
+            self.fields["name"].widget.attrs["autofocus"] = True
+        else:
+            self.fields["code"].widget.attrs["autofocus"] = True
+        self.fields["email"].widget.attrs["autocomplete"] = "off"
+        self.custom_fields = list(custom_fields())
+        for field in self.custom_fields:
+            self.fields[f"{CUSTOM_FIELD_PREFIX}{field.pk}"] = _custom_form_field(field)
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"]
+        validate_code_is_free(code)
+        return code
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip()
+
+    def phone_rows(self) -> list[str]:
+        """The phone inputs to draw: what was typed (after an error), or the stored ones."""
+        values = self["phones"].value() or []
+        rows = [str(value) for value in values]
+        return rows or [""]
+
+    def custom_bound_fields(self) -> list[forms.BoundField]:
+        return [self[f"{CUSTOM_FIELD_PREFIX}{field.pk}"] for field in self.custom_fields]
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        arguments = {
+            "name": data["name"],
+            "phones": data["phones"],
+            "email": data["email"],
+            "address": data["address"],
+            "status": data["status"],
+            "type": data["type"],
+            "group": data["group"],
+            "field_values": {
+                field: _wire_value(data.get(f"{CUSTOM_FIELD_PREFIX}{field.pk}"))
+                for field in self.custom_fields
+            },
+        }
+        if self.customer is None:
+            arguments["code"] = data["code"]
+        return arguments
+
+
+def initial_of(customer: Customer) -> dict[str, Any]:
+    initial: dict[str, Any] = {
+        "name": customer.name,
+        "phones": [phone.number for phone in customer.phones.all()],
+        "email": customer.email,
+        "address": customer.address,
+        "status": customer.status_id,
+        "type": customer.type_id,
+        "group": customer.group_id,
+    }
+    for value in customer.field_values.all():
+        initial[f"{CUSTOM_FIELD_PREFIX}{value.field_id}"] = value.value
+    return initial
+
+
+class RenameForm(forms.Form):
+    new_code = CodeField(label=_("New code"))
+
+    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
+        self.customer = customer
+        super().__init__(*args, **kwargs)
+        self.fields["new_code"].widget.attrs["autofocus"] = True
+
+    def clean_new_code(self) -> str:
+        new_code = self.cleaned_data["new_code"]
+        if new_code == self.customer.code:
+            raise ValidationError(
+                _("That is the current code; enter a different one."), code="code_unchanged"
+            )
+        validate_code_is_free(new_code, current=self.customer)
+        return new_code
+
+
+class ListFilterForm(forms.Form):
+    """The list's search box, filters and sort: never invalid, unknown values ignored."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200, strip=True)
+    status = forms.ModelChoiceField(
+        label=_("Status"),
+        queryset=Status.objects.order_by("name", "code"),
+        required=False,
+        to_field_name="code",
+        empty_label=_("All statuses"),
+    )
+    type = forms.ModelChoiceField(
+        label=_("Type"),
+        queryset=Type.objects.order_by("name", "code"),
+        required=False,
+        to_field_name="code",
+        empty_label=_("All types"),
+    )
+    group = forms.ModelChoiceField(
+        label=_("Group"),
+        queryset=Group.objects.order_by("name", "code"),
+        required=False,
+        to_field_name="code",
+        empty_label=_("All groups"),
+    )
+    sort = forms.ChoiceField(
+        required=False, choices=[(key, key) for key in SORTS], widget=forms.HiddenInput
+    )
+
+    def criteria(self) -> dict[str, Any]:
+        """Keyword arguments for ``customer_list``: the valid values, defaults otherwise."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "query": data.get("q") or "",
+            "status": data.get("status"),
+            "type": data.get("type"),
+            "group": data.get("group"),
+            "sort": data.get("sort") or DEFAULT_SORT,
+        }

@@ -1,0 +1,24 @@
+// Customer form: remove a phone row in place (the "Add phone" button is plain htmx).
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-remove-phone]");
+    if (!button) return;
+    event.preventDefault();
+    var row = button.closest(".phone-row");
+    var rows = row && row.parentElement;
+    if (!rows) return;
+    var input = row.querySelector("input");
+    if (rows.querySelectorAll(".phone-row").length <= 1) {
+      // One phone is required: the last row stays, emptied, ready for a new number.
+      input.value = "";
+      input.focus();
+      return;
+    }
+    var neighbour = row.previousElementSibling || row.nextElementSibling;
+    row.remove();
+    var next = neighbour && neighbour.querySelector("input");
+    if (next) next.focus();
+  });
+})();

@@ -52,7 +52,10 @@ def _detail_field(kind: CodeKind, detail: Detail, current: str | None) -> forms.
             unknown = _("%(value)s (unknown here: shown as text)") % {"value": current}
             choices.append((current, unknown))
         return forms.ChoiceField(label=label, choices=choices, required=detail.required)
-    return kind.model._meta.get_field(detail.attr).formfield(label=label, required=detail.required)
+    field = kind.model._meta.get_field(detail.attr).formfield(label=label, required=detail.required)
+    if isinstance(field.widget, forms.Textarea):
+        field.widget.attrs["rows"] = 3
+    return field
 
 
 class CodeDetailsForm(forms.Form):

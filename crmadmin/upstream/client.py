@@ -137,10 +137,14 @@ def _exchange(
 ) -> tuple[Any, dict[str, Any]]:
     """Send the body (once, or twice after a 401 and a token renewal); return the envelope."""
     url = f"{settings.CRM_API_URL}{op.path}"
-    token = _token(lambda: auth.access_token(actor=actor))
+    token = _token(lambda: auth.access_token(actor=actor), "No call was sent")
     response = transport.post(url, request_id=request_id, token=token, json_body=body)
     if response.status_code == 401:
-        token = _token(lambda: auth.renew_after_unauthorized(token, actor=actor))
+        token = _token(
+            lambda: auth.renew_after_unauthorized(token, actor=actor),
+            "The CRM answered 401 and the token could not be renewed, so the call was not retried",
+            call_status=response.status_code,
+        )
         if token is None:
             raise _unauthorized(response, "the CRM refused the static token (CRM_API_TOKEN)")
         response = transport.post(url, request_id=request_id, token=token, json_body=body)
@@ -149,12 +153,18 @@ def _exchange(
     return response, _read_envelope(response, request_id)
 
 
-def _token(get: Callable[[], str | None]) -> str | None:
+def _token(
+    get: Callable[[], str | None], consequence: str, call_status: int | None = None
+) -> str | None:
+    """A token from ``get``; if its grant fails, the call fails with the grant's error
+    (and the call's own HTTP status when it had one)."""
     try:
         return get()
     except UpstreamError as exc:
+        if call_status is not None:
+            exc.http_status = call_status
         exc.detail = (
-            f"No call was sent: the token request {exc.request_id or '(none)'} failed. {exc.detail}"
+            f"{consequence}: the token request {exc.request_id or '(none)'} failed. {exc.detail}"
         ).strip()
         raise
 

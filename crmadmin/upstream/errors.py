@@ -48,10 +48,7 @@ class UpstreamError(Exception):
         return gettext("The call to the CRM failed.")
 
     def __str__(self) -> str:
-        text = self.user_message
-        if self.request_id:
-            text += " " + gettext("(request %(request_id)s)") % {"request_id": self.request_id}
-        return text
+        return self.user_message
 
     def __repr__(self) -> str:
         return (

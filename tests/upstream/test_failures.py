@@ -63,7 +63,7 @@ def test_status_zero_is_a_rejection_with_the_crms_code_and_message(crm, static_t
     assert error.user_message == (
         "The CRM rejected the request: Mã trạng thái đã tồn tại (error 1002)"
     )
-    assert str(error) == f"{error.user_message} (request {entry.request_id})"
+    assert str(error) == error.user_message
     assert entry.outcome == Outcome.REJECTED
     assert entry.failure_kind == FailureKind.REJECTED
     assert entry.http_status == 200

@@ -299,3 +299,29 @@ def test_no_secret_reaches_an_audit_entry_a_log_line_or_an_error(crm, token_gran
         assert secret not in rows
         assert secret not in caplog.text
         assert secret not in errors[0]
+
+
+@pytest.mark.django_db
+def test_a_401_whose_renewal_is_refused_is_not_retried(crm, token_grants):
+    refused = {"error": "invalid_grant", "error_description": "The account is locked."}
+    grant(crm, PASSWORD_GRANT, token_answer(1))
+    crm.post(URL, status=401, match=[bearer(1)])
+    grant(crm, refresh_grant(1), status=400, json=refused)
+    grant(crm, PASSWORD_GRANT, status=400, json=refused)
+
+    with pytest.raises(UpstreamUnauthorized) as caught:
+        call("status.create", PAYLOAD)
+
+    assert len([c for c in crm.calls if c.request.url == URL]) == 1
+    assert caught.value.upstream_message == "The account is locked."
+    entry = AuditEntry.objects.get(operation="status.create")
+    assert (entry.failure_kind, entry.http_status) == (FailureKind.UNAUTHORIZED, 401)
+    assert entry.error_detail.startswith(
+        "The CRM answered 401 and the token could not be renewed, so the call was not retried"
+    )
+    assert operations() == [
+        ("status.create", Outcome.FAILED, FailureKind.UNAUTHORIZED),
+        ("auth.token", Outcome.SUCCEEDED, ""),
+        ("auth.token", Outcome.FAILED, FailureKind.UNAUTHORIZED),
+        ("auth.token", Outcome.FAILED, FailureKind.UNAUTHORIZED),
+    ]

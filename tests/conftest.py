@@ -115,6 +115,15 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def browser(launch_browser, live_server):
+    """pytest-playwright's browser, closed before the live server stops (so the server
+    thread does not see Chromium's connections close after its database is gone)."""
+    browser = launch_browser()
+    yield browser
+    browser.close()
+
+
 @pytest.fixture
 def browser_login(live_server):
     """Sign in through the real login form: ``browser_login(page, user)``."""

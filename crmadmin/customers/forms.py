@@ -58,6 +58,13 @@ class CodeField(forms.CharField):
         )
 
 
+class CodeChoiceField(forms.ModelChoiceField):
+    """A status, type or group select: people know them by name, the code disambiguates."""
+
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} ({obj.code})"
+
+
 class PhoneListWidget(forms.Widget):
     """Any number of ``<input name="phones">``: the template draws them, one per row."""
 
@@ -171,13 +178,9 @@ class CustomerForm(forms.Form):
     phones = PhoneListField(label=_("Phones"))
     email = forms.EmailField(label=_("E-mail"), required=False)
     address = forms.CharField(label=_("Address"), max_length=500, required=False)
-    status = forms.ModelChoiceField(
-        label=_("Status"), queryset=Status.objects.order_by("name", "code")
-    )
-    type = forms.ModelChoiceField(label=_("Type"), queryset=Type.objects.order_by("name", "code"))
-    group = forms.ModelChoiceField(
-        label=_("Group"), queryset=Group.objects.order_by("name", "code")
-    )
+    status = CodeChoiceField(label=_("Status"), queryset=Status.objects.order_by("name", "code"))
+    type = CodeChoiceField(label=_("Type"), queryset=Type.objects.order_by("name", "code"))
+    group = CodeChoiceField(label=_("Group"), queryset=Group.objects.order_by("name", "code"))
     # Set by the "Save anyway" button after the duplicate warning.
     confirm_duplicates = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
@@ -270,21 +273,21 @@ class ListFilterForm(forms.Form):
     """The list's search box, filters and sort: never invalid, unknown values ignored."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200, strip=True)
-    status = forms.ModelChoiceField(
+    status = CodeChoiceField(
         label=_("Status"),
         queryset=Status.objects.order_by("name", "code"),
         required=False,
         to_field_name="code",
         empty_label=_("All statuses"),
     )
-    type = forms.ModelChoiceField(
+    type = CodeChoiceField(
         label=_("Type"),
         queryset=Type.objects.order_by("name", "code"),
         required=False,
         to_field_name="code",
         empty_label=_("All types"),
     )
-    group = forms.ModelChoiceField(
+    group = CodeChoiceField(
         label=_("Group"),
         queryset=Group.objects.order_by("name", "code"),
         required=False,

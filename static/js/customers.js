@@ -1,4 +1,5 @@
-// Customer form: remove a phone row in place (the "Add phone" button is plain htmx).
+// Customer screens. The form: remove a phone row in place (the "Add phone" button is
+// plain htmx). The list: keep the pushed address short by leaving out empty filters.
 (function () {
   "use strict";
 
@@ -20,5 +21,13 @@
     row.remove();
     var next = neighbour && neighbour.querySelector("input");
     if (next) next.focus();
+  });
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.elt.closest("#customer-search")) return;
+    var parameters = event.detail.parameters;
+    ["q", "status", "type", "group"].forEach(function (name) {
+      if (parameters[name] === "") delete parameters[name];
+    });
   });
 })();

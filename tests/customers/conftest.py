@@ -27,7 +27,8 @@ def crm(settings):
 
 def expect_call(mock, path: str, wire: dict, **answer):
     """One CRM answer that matches only the exact body (tenant pair added) and the token."""
-    answer.setdefault("json", envelope(wire.get("customer_no") or wire.get("customer_no_new")))
+    if "body" not in answer:
+        answer.setdefault("json", envelope(wire.get("customer_no") or wire.get("customer_no_new")))
     return mock.post(
         f"{CRM}{path}",
         match=[

@@ -1,0 +1,239 @@
+"""The list: one search box, filters, sort, pages, htmx partials and empty states."""
+
+import pytest
+from django.urls import reverse
+
+from .conftest import make_customer
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/customers/"
+
+
+@pytest.fixture
+def register(codes):
+    return {
+        "an": make_customer(
+            "KH0001",
+            "Nguyễn Văn An",
+            ["0912345678", "0283 822 1234"],
+            codes=codes,
+            email="an.nguyen@example.vn",
+        ),
+        "bich": make_customer(
+            "KH0002",
+            "Trần Thị Bích",
+            ["0987654321"],
+            codes=codes,
+            email="bich@congty.vn",
+            status=codes["status_vip"],
+            group=codes["group_south"],
+        ),
+        "dung": make_customer(
+            "DN-77",
+            "Lê Hoàng Dũng",
+            ["+14155550100"],
+            codes=codes,
+            type=codes["type_company"],
+        ),
+    }
+
+
+def codes_listed(response) -> list[str]:
+    return [customer.code for customer in response.context["customers"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "nguyen van an",
+        "NGUYỄN văn an",
+        "Nguyễn Văn An",
+        "  nguyen   van  an ",
+        "van an",
+        "NGUYEN",
+    ],
+)
+def test_name_search_ignores_case_and_accents(support_client, register, query):
+    assert codes_listed(support_client.get(LIST, {"q": query})) == ["KH0001"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "0912345678",
+        "0912 345 678",
+        "0912.345.678",
+        "0912-345-678",
+        "+84 912 345 678",
+        "+84912345678",
+        "84912345678",
+        "345 678",
+        "2345",
+        "912 345",
+    ],
+)
+def test_phone_search_in_any_format(support_client, register, query):
+    assert codes_listed(support_client.get(LIST, {"q": query})) == ["KH0001"]
+
+
+def test_a_second_phone_finds_the_customer_too(support_client, register):
+    assert codes_listed(support_client.get(LIST, {"q": "3822 1234"})) == ["KH0001"]
+
+
+def test_fewer_than_four_digits_do_not_search_phones(support_client, register):
+    # "678" is in 0912345678 but too short to be a phone search, and in no code or name.
+    assert codes_listed(support_client.get(LIST, {"q": "678"})) == []
+    assert codes_listed(support_client.get(LIST, {"q": "0912"})) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("KH0002", ["KH0002"]),
+        ("kh000", ["KH0001", "KH0002"]),
+        ("dn-7", ["DN-77"]),
+        ("0002", ["KH0002"]),
+    ],
+)
+def test_code_search_matches_a_prefix_or_a_part_in_any_case(
+    support_client, register, query, expected
+):
+    assert codes_listed(support_client.get(LIST, {"q": query})) == expected
+
+
+@pytest.mark.parametrize("query", ["bich@congty.vn", "CONGTY", "bich@"])
+def test_email_search(support_client, register, query):
+    assert codes_listed(support_client.get(LIST, {"q": query})) == ["KH0002"]
+
+
+def test_search_wildcards_are_literal(support_client, register):
+    assert codes_listed(support_client.get(LIST, {"q": "%"})) == []
+    assert codes_listed(support_client.get(LIST, {"q": "_"})) == []
+
+
+def test_filters_alone_and_combined(support_client, register, codes):
+    assert codes_listed(support_client.get(LIST, {"status": "VIP"})) == ["KH0002"]
+    assert codes_listed(support_client.get(LIST, {"type": "DOANH_NGHIEP"})) == ["DN-77"]
+    assert codes_listed(support_client.get(LIST, {"group": "HN"})) == ["DN-77", "KH0001"]
+    assert codes_listed(support_client.get(LIST, {"group": "HN", "q": "nguyen"})) == ["KH0001"]
+    assert codes_listed(support_client.get(LIST, {"status": "VIP", "group": "HN"})) == []
+
+
+def test_an_unknown_filter_value_is_ignored(support_client, register):
+    response = support_client.get(LIST, {"status": "NO-SUCH", "sort": "password"})
+    assert response.status_code == 200
+    assert codes_listed(response) == ["DN-77", "KH0001", "KH0002"]
+
+
+def test_sort_by_code_name_and_last_change(support_client, register):
+    assert codes_listed(support_client.get(LIST)) == ["DN-77", "KH0001", "KH0002"]
+    assert codes_listed(support_client.get(LIST, {"sort": "-code"})) == [
+        "KH0002",
+        "KH0001",
+        "DN-77",
+    ]
+    # By the folded name: Lê < Nguyễn < Trần.
+    assert codes_listed(support_client.get(LIST, {"sort": "name"})) == [
+        "DN-77",
+        "KH0001",
+        "KH0002",
+    ]
+    register["an"].save()  # the most recent change
+    assert codes_listed(support_client.get(LIST, {"sort": "-changed"}))[0] == "KH0001"
+    assert codes_listed(support_client.get(LIST, {"sort": "changed"}))[-1] == "KH0001"
+
+
+def test_rows_show_every_column(support_client, register):
+    response = support_client.get(LIST, {"q": "KH0002"})
+    row = response.text[response.text.index('data-code="KH0002"') :]
+    row = row[: row.index("</tr>")]
+    for text in ["Trần Thị Bích", "0987654321", "bich@congty.vn", "Khách VIP", "Cá nhân"]:
+        assert text in row
+    assert "Hồ Chí Minh" in row
+
+
+def test_pages_of_25_with_a_total_count(support_client, codes):
+    for number in range(1, 61):
+        make_customer(f"KH{number:04d}", f"Khách {number}", [f"09000000{number:02d}"], codes=codes)
+
+    first = support_client.get(LIST)
+    third = support_client.get(LIST, {"page": 3})
+
+    assert len(codes_listed(first)) == 25
+    assert first.context["page_obj"].paginator.count == 60
+    assert "60 customers" in first.text
+    assert "page 1 of 3" in first.text
+    assert 'href="?page=2"' in first.text
+    assert codes_listed(third) == [f"KH{number:04d}" for number in range(51, 61)]
+    assert codes_listed(support_client.get(LIST, {"page": "999"})) == codes_listed(third)
+    searched = support_client.get(LIST, {"q": "khach", "page": 2})
+    assert searched.context["page_obj"].paginator.count == 60
+    assert codes_listed(searched)[0] == "KH0026"
+
+
+def test_the_list_reads_a_fixed_number_of_queries(
+    support_client, codes, django_assert_max_num_queries
+):
+    for number in range(1, 41):
+        make_customer(
+            f"KH{number:04d}",
+            f"Khách {number}",
+            [f"09000000{number:02d}", f"09100000{number:02d}"],
+            codes=codes,
+        )
+    with django_assert_max_num_queries(14):
+        support_client.get(LIST)
+    with django_assert_max_num_queries(14):
+        support_client.get(LIST, {"q": "khach"})
+
+
+def test_htmx_request_gets_only_the_results_partial(support_client, register):
+    response = support_client.get(LIST, {"q": "bich"}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert 'id="customer-search"' not in response.text
+    assert 'data-code="KH0002"' in response.text
+    assert 'data-code="KH0001"' not in response.text
+    assert 'name="sort"' in response.text
+
+
+def test_history_restore_gets_the_whole_page(support_client, register):
+    response = support_client.get(
+        LIST,
+        {"q": "bich"},
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    assert "<html" in response.text
+
+
+def test_plain_request_gets_the_whole_page_with_live_search_wired(support_client, register):
+    response = support_client.get(LIST, {"q": "bich", "status": "VIP"})
+
+    text = response.text
+    assert "<html" in text
+    assert 'hx-trigger="input changed delay:250ms, search"' in text
+    assert 'hx-push-url="true"' in text
+    assert 'value="bich"' in text
+    assert '<option value="VIP" selected>' in text
+    assert 'href="?q=bich&amp;status=VIP&amp;sort=-code"' in text
+
+
+def test_empty_register_invites_to_create(support_client, codes):
+    response = support_client.get(LIST)
+    assert "No customers yet." in response.text
+    assert "Create the first customer" in response.text
+    assert reverse("customers:create") in response.text
+
+
+def test_no_match_says_so_and_offers_to_clear(support_client, register):
+    response = support_client.get(LIST, {"q": "zzz"})
+    assert "No customer matches “zzz” with these filters." in response.text
+    assert 'data-action="clear"' in response.text
+
+
+def test_manager_sees_the_list_without_write_buttons(client_as, register):
+    response = client_as("manager").get(LIST)
+    assert response.status_code == 200
+    assert 'data-action="create"' not in response.text

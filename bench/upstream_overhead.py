@@ -109,7 +109,7 @@ def main() -> int:
         from django.conf import settings
 
         from crmadmin.audit.models import AuditEntry, Outcome
-        from crmadmin.upstream import call
+        from crmadmin.upstream import call, transport
         from crmadmin.upstream.client import tenant
         from crmadmin.upstream.operations import OPERATIONS
 
@@ -158,7 +158,11 @@ def main() -> int:
                 client_ms.append(timed(through_client, i))
 
         finished = AuditEntry.objects.filter(outcome=Outcome.SUCCEEDED).count()
+        # Close the kept-alive connections first, so no handler thread is mid-read at exit.
+        raw_session.close()
+        transport.session().close()
         server.shutdown()
+        server.server_close()
 
     client_median = statistics.median(client_ms)
     raw_median = statistics.median(raw_ms)

@@ -76,8 +76,14 @@ def begin(
     new_code: str = "",
     snapshot_before: Any = None,
 ) -> AuditEntry:
-    """Create and commit a pending entry (in autocommit mode the INSERT is its own commit;
-    inside a caller's transaction it joins that one)."""
+    """Create and commit a pending entry.
+
+    The block is durable: called inside a caller's ``transaction.atomic()`` it raises
+    ``RuntimeError`` instead of writing an entry that is not yet committed, and that the
+    caller's transaction would hold locked while the CRM (maybe this process's own
+    sandbox, on the same SQLite file) is working. Django's TestCase transactions are
+    exempt, as for every durable block.
+    """
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     entry = AuditEntry(
@@ -98,13 +104,14 @@ def begin(
     if connection.features.can_return_columns_from_insert:
         insert, _ = _sql_for(connection)
         params = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in _insert_fields()]
-        with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
+        with transaction.atomic(using=alias, durable=True), connection.cursor() as cursor:
             cursor.execute(insert, params)
             entry.pk = cursor.fetchone()[0]
         entry._state.adding = False
         entry._state.db = alias
     else:
-        entry.save(force_insert=True, using=alias)
+        with transaction.atomic(using=alias, durable=True):
+            entry.save(force_insert=True, using=alias)
     # Monotonic start for the duration; wall-clock started_at is for people.
     entry._started_monotonic = time.perf_counter()
     return entry

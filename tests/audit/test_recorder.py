@@ -97,3 +97,13 @@ def test_an_entry_loaded_from_the_database_can_be_completed():
     stored = AuditEntry.objects.get()
     assert stored.outcome == Outcome.FAILED
     assert stored.duration_ms >= 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_begin_refuses_to_run_inside_a_callers_transaction():
+    """Inside atomic() the entry would not be committed before the request leaves."""
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        recorder.begin(operation="status.create", request_body=BODY)
+    assert not AuditEntry.objects.exists()

@@ -5,6 +5,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -134,4 +137,81 @@ def stacked_bar_chart(
         ticks=ticks,
         label_y=bottom + 16,
         axis_label_x=left - 6,
+    )
+
+
+def _number(value: float) -> str:
+    """A coordinate as SVG wants it, whatever the active locale's decimal separator."""
+    return f"{value:g}"
+
+
+def render_svg(chart: StackedBarChart, *, title: str, labels: Mapping[str, str]) -> SafeString:
+    """The chart as inline SVG markup: grid lines, tick values, one ``<g>`` per day with a
+    ``<rect>`` per outcome (colours from CSS classes ``chart-<series>``: no inline style,
+    so the strict Content-Security-Policy holds), each with a ``<title>`` tooltip."""
+    grid = format_html_join(
+        "",
+        '<line class="chart-grid" x1="{}" x2="{}" y1="{}" y2="{}"></line>'
+        '<text class="chart-tick" x="{}" y="{}" text-anchor="end" '
+        'dominant-baseline="middle">{}</text>',
+        (
+            (
+                _number(chart.left),
+                _number(chart.right),
+                _number(tick.y),
+                _number(tick.y),
+                _number(chart.axis_label_x),
+                _number(tick.y),
+                tick.value,
+            )
+            for tick in chart.ticks
+        ),
+    )
+    bars = format_html_join(
+        "",
+        '<g data-day="{}" data-total="{}">{}{}</g>',
+        (
+            (
+                bar.day.isoformat(),
+                bar.total,
+                format_html_join(
+                    "",
+                    '<rect class="chart-{}" x="{}" y="{}" width="{}" height="{}" '
+                    'data-outcome="{}" data-count="{}"><title>{}: {} {}</title></rect>',
+                    (
+                        (
+                            segment.series,
+                            _number(segment.x),
+                            _number(segment.y),
+                            _number(segment.width),
+                            _number(segment.height),
+                            segment.series,
+                            segment.count,
+                            bar.day.isoformat(),
+                            segment.count,
+                            labels.get(segment.series, segment.series),
+                        )
+                        for segment in bar.segments
+                    ),
+                ),
+                format_html(
+                    '<text class="chart-label" x="{}" y="{}" text-anchor="middle">{}</text>',
+                    _number(bar.label_x),
+                    _number(chart.label_y),
+                    bar.label,
+                )
+                if bar.label
+                else "",
+            )
+            for bar in chart.bars
+        ),
+    )
+    return format_html(
+        '<svg viewBox="0 0 {} {}" role="img" aria-labelledby="chart-title" '
+        'data-chart="calls-per-day"><title id="chart-title">{}</title>{}{}</svg>',
+        chart.width,
+        chart.height,
+        title,
+        grid,
+        bars,
     )

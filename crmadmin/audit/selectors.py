@@ -7,7 +7,6 @@ so no page counts or skips rows, whatever the size of the table.
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import json
 import math
@@ -20,7 +19,19 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from crmadmin.audit.models import AuditEntry, Outcome
@@ -309,8 +320,8 @@ def changes_sent(entry: AuditEntry) -> list[FieldChange]:
 
 EXPORT_FIELDS = (
     "id",
-    "started_at",
-    "finished_at",
+    "started_text",
+    "finished_text",
     "actor_username",
     "actor_ip",
     "operation",
@@ -325,14 +336,27 @@ EXPORT_FIELDS = (
     "upstream_message",
     "duration_ms",
     "request_id",
-    "request_body",
+    "body_text",
 )
 
 
 def export_rows(*, filters: AuditFilters, now: datetime | None = None) -> Iterator[tuple]:
     """Tuples of ``EXPORT_FIELDS``, newest first, read in chunks (constant memory:
-    a server-side cursor on PostgreSQL, chunked fetches on SQLite)."""
-    entries = audit_entries(filters=filters, now=now).order_by(*NEWEST_FIRST)
+    a server-side cursor on PostgreSQL, chunked fetches on SQLite).
+
+    Timestamps and the request body come as the database's own text: Django's
+    per-value converters (parse and make aware; decode the JSON) would cost more than
+    writing the CSV row, and the export only turns them back into text.
+    """
+    entries = (
+        audit_entries(filters=filters, now=now)
+        .annotate(
+            started_text=Cast("started_at", CharField()),
+            finished_text=Cast("finished_at", CharField()),
+            body_text=Cast("request_body", TextField()),
+        )
+        .order_by(*NEWEST_FIRST)
+    )
     return entries.values_list(*EXPORT_FIELDS).iterator(chunk_size=2000)
 
 
@@ -345,7 +369,7 @@ FAILURE_OUTCOMES = (Outcome.REJECTED.value, Outcome.FAILED.value)
 # milliseconds up to a second, then buckets 1% wide (a percentile is off by at most half a percent).
 _EXACT_BELOW_MS = 1000
 _LOG_STEP = math.log(1.01)
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 
 
 def _latency_bucket(duration_ms: float) -> int:
@@ -377,7 +401,8 @@ def _percentile(histogram: Counter, fraction: float) -> float | None:
 
 @dataclass
 class DaySummary:
-    """One day's calls: by shown outcome, token grants, by actor, and a latency histogram."""
+    """Calls of (part of) a day: by shown outcome, token grants, by actor, and a latency
+    histogram (see ``_latency_bucket``). Summaries of parts of a day add up."""
 
     outcomes: Counter = field(default_factory=Counter)
     token_calls: int = 0
@@ -388,29 +413,74 @@ class DaySummary:
     def total(self) -> int:
         return sum(self.outcomes.values())
 
+    def __add__(self, other: DaySummary) -> DaySummary:
+        return DaySummary(
+            outcomes=self.outcomes + other.outcomes,
+            token_calls=self.token_calls + other.token_calls,
+            actors=self.actors + other.actors,
+            latency=self.latency + other.latency,
+        )
 
-def _summarise_days(starts: list[datetime], cutoff: datetime) -> list[DaySummary]:
-    """Summaries of the days bounded by ``starts`` (n + 1 instants for n days), read in
-    one pass over the entries of that span."""
-    starts = [start.astimezone(UTC) for start in starts]
-    days = [DaySummary() for _ in starts[:-1]]
+
+def _summarise(start: datetime, end: datetime, cutoff: datetime) -> DaySummary:
+    """The calls that started in [start, end), in one pass (no per-row date parsing:
+    the database tells pending from unknown)."""
+    summary = DaySummary()
+    if start >= end:
+        return summary
     rows = (
-        AuditEntry.objects.filter(started_at__gte=starts[0], started_at__lt=starts[-1])
-        .values_list("started_at", "outcome", "actor_id", "operation", "duration_ms")
+        _with_shown_outcome(
+            AuditEntry.objects.filter(started_at__gte=start, started_at__lt=end), cutoff
+        )
+        .values_list("shown_outcome", "actor_id", "operation", "duration_ms")
         .iterator(chunk_size=5000)
     )
-    pending = Outcome.PENDING.value
-    for started_at, outcome, actor_id, operation, duration_ms in rows:
-        day = days[bisect.bisect_right(starts, started_at) - 1]
-        if outcome == pending:
-            outcome = SHOWN_UNKNOWN if started_at < cutoff else SHOWN_IN_PROGRESS
-        day.outcomes[outcome] += 1
-        day.actors[actor_id] += 1
+    outcomes, actors, latency = summary.outcomes, summary.actors, summary.latency
+    token_calls = 0
+    for outcome, actor_id, operation, duration_ms in rows:
+        outcomes[outcome] += 1
+        actors[actor_id] += 1
         if operation == TOKEN_OPERATION:
-            day.token_calls += 1
+            token_calls += 1
         if duration_ms is not None:
-            day.latency[_latency_bucket(duration_ms)] += 1
-    return days
+            latency[_latency_bucket(duration_ms)] += 1
+    summary.token_calls = token_calls
+    return summary
+
+
+def _day_cache_key(day: date) -> str:
+    return f"audit:activity:v{_CACHE_VERSION}:{timezone.get_current_timezone_name()}:{day}"
+
+
+# The settled part of a day is extended at most this often; what started after it is
+# read on every request (a few minutes of calls).
+_SETTLE_STEP = timedelta(minutes=1)
+
+
+def _day_summaries(window: list[date], cutoff: datetime) -> list[DaySummary]:
+    """Each day's summary: a cached, settled part plus what started after it.
+
+    Entries that started before the "outcome unknown" cutoff are settled: finished ones
+    never change, and pending ones are shown as unknown from then on. Each day's
+    settled part is cached with the instant it reaches (its watermark), so a request
+    reads only the calls after the watermark: nothing for past days, the last minutes
+    for today. The first request after a deploy or a cache loss reads the 30 days once.
+    """
+    keys = [_day_cache_key(day) for day in window]
+    cached = cache.get_many(keys)
+    bounds = [day_start(day) for day in [*window, window[-1] + timedelta(days=1)]]
+    summaries, updates = [], {}
+    for key, start, end in zip(keys, bounds, bounds[1:], strict=False):
+        settled, mark = cached.get(key) or (DaySummary(), start)
+        settle_until = max(min(end, cutoff), start)
+        if mark < settle_until and (settle_until == end or settle_until - mark >= _SETTLE_STEP):
+            settled = settled + _summarise(mark, settle_until, cutoff)
+            mark = settle_until
+            updates[key] = (settled, mark)
+        summaries.append(settled + _summarise(mark, end, cutoff) if mark < end else settled)
+    if updates:
+        cache.set_many(updates, timeout=(len(window) + 2) * 86400)
+    return summaries
 
 
 @dataclass(frozen=True)
@@ -435,37 +505,13 @@ class Activity:
     latest_problems: list[AuditEntry]
 
 
-def _day_cache_key(day: date) -> str:
-    return f"audit:activity:v{_CACHE_VERSION}:{timezone.get_current_timezone_name()}:{day}"
-
-
 def activity(*, days: int = DASHBOARD_DAYS, now: datetime | None = None) -> Activity:
-    """The last ``days`` days (today included, current time zone) for the dashboard.
-
-    A day that ended more than the "outcome unknown" threshold ago cannot change any
-    more (entries are immutable once finished, and its pending ones are already shown
-    as unknown), so its summary is cached; only today and yesterday are read each time.
-    """
+    """The last ``days`` days (today included, current time zone) for the dashboard."""
     now = now or timezone.now()
-    cutoff = unknown_cutoff(now)
     today = timezone.localdate(now)
     window = [today - timedelta(days=back) for back in range(days - 1, -1, -1)]
-    starts = [day_start(day) for day in [*window, today + timedelta(days=1)]]
-    settled = {day for day, end in zip(window, starts[1:], strict=True) if end <= cutoff}
-
-    keys = {day: _day_cache_key(day) for day in settled}
-    cached = cache.get_many(list(keys.values()))
-    summaries = {day: cached[key] for day, key in keys.items() if key in cached}
-    missing = [index for index, day in enumerate(window) if day not in summaries]
-    if missing:
-        first, last = missing[0], missing[-1]
-        computed = _summarise_days(starts[first : last + 2], cutoff)
-        for day, summary in zip(window[first : last + 1], computed, strict=True):
-            summaries.setdefault(day, summary)
-        cache.set_many(
-            {keys[day]: summaries[day] for day in settled if keys[day] not in cached},
-            timeout=(days + 2) * 86400,
-        )
+    day_summaries = _day_summaries(window, unknown_cutoff(now))
+    summaries = dict(zip(window, day_summaries, strict=True))
 
     outcomes: Counter = Counter()
     actors: Counter = Counter()

@@ -160,3 +160,17 @@ def test_an_empty_log_draws_an_empty_chart(manager):
     assert figure(page, "failure-rate") == "—"
     assert figure(page, "p95") == "—"
     assert "No failures recorded." in page
+
+
+def test_a_call_finishing_after_a_visit_is_counted_with_its_outcome(manager, seeded):
+    from crmadmin.audit.models import AuditEntry
+
+    manager.get(DASHBOARD)
+    in_flight = AuditEntry.objects.get(outcome=Outcome.PENDING, code="VIP")
+    # The recorder completes a pending entry with one conditional UPDATE.
+    AuditEntry.objects.filter(pk=in_flight.pk).update(
+        outcome=Outcome.SUCCEEDED, finished_at=timezone.now(), duration_ms=70.0
+    )
+    page = manager.get(DASHBOARD).content.decode()
+    assert bars(page)[day(0)] == {"succeeded": 2}
+    assert "over 10 finished calls" in page

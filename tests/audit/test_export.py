@@ -87,6 +87,46 @@ def test_export_row_carries_every_column(manager, make_entry, make_user):
     assert json.loads(row["request_body"])["customer_name"] == "Phạm Văn Đức"
 
 
+@pytest.mark.parametrize(
+    ("body", "readable"),
+    [
+        ({"status_no": "VIP", "status_name": "Khách VIP"}, "Khách VIP"),
+        (
+            {"customer_address": 'Kho "A", C:\\users\\u1234, dòng 1\ndòng 2', "x": None},
+            "dòng 1",
+        ),
+        (
+            {"note": "Khách 😀 vui\u0001", "fileds": [{"field_key": "ghi_chú", "field_value": 1}]},
+            "Khách 😀 vui",
+        ),
+    ],
+    ids=["vietnamese", "backslashes-and-quotes", "emoji-and-control-characters"],
+)
+def test_export_keeps_any_request_body_exact_and_readable(manager, make_entry, body, readable):
+    make_entry(request_body=body)
+    (row,) = read_csv(manager.get(EXPORT))
+    assert json.loads(row["request_body"]) == body
+    assert readable in row["request_body"]
+
+
+def test_export_times_are_local_iso_8601_to_the_microsecond(manager, make_entry):
+    moments = [
+        timezone.now().replace(microsecond=0) - timedelta(days=3),
+        timezone.now().replace(microsecond=800000) - timedelta(days=2),
+        timezone.now().replace(microsecond=123456) - timedelta(days=1),
+    ]
+    for moment in moments:
+        make_entry(started_at=moment, duration_ms=5.0)
+    rows = read_csv(manager.get(EXPORT))
+    assert [row["started_at"] for row in rows] == [
+        timezone.localtime(moment).isoformat() for moment in reversed(moments)
+    ]
+    assert [row["finished_at"] for row in rows] == [
+        timezone.localtime(moment + timedelta(milliseconds=5)).isoformat()
+        for moment in reversed(moments)
+    ]
+
+
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_export_neutralises_cells_a_spreadsheet_would_run(manager, make_entry, start):
     make_entry(
@@ -138,7 +178,7 @@ def test_export_of_many_rows_comes_in_several_chunks(manager, make_entry, manage
     )
     response = manager.get(EXPORT)
     chunks = list(response.streaming_content)
-    assert len(chunks) > 3
+    assert len(chunks) >= 3  # not one body built in memory
     rows = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig"), newline="")))
     assert len(rows) == 1204
     assert rows[1][7] == "K1202"  # newest first

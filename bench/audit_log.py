@@ -1,0 +1,478 @@
+"""Benchmark: the audit screens at 1,000,000 entries over 90 days and 50 users.
+
+    python -m uv run python bench/audit_log.py            # SQLite in a temporary file
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crmadmin \\
+        python -m uv run python bench/audit_log.py         # PostgreSQL
+
+On PostgreSQL the benchmark works in its own database, ``crmadmin_bench_audit`` on the
+given server, created at the start and dropped at the end. The log is filled with raw
+multi-row inserts (COPY on PostgreSQL) of realistic entries: operations, outcomes,
+failure kinds, durations and Vietnamese request bodies in the proportions of a busy
+deployment, oldest first as the recorder writes them. The seeding time is printed.
+
+Then each case is requested through Django's test client as a manager (DEBUG off, no
+template instrumentation), REPEAT times after a warm-up, and p50/p95 are printed:
+the first page, a filtered page (one user, 7 days), the 50th page reached by following
+"Older" 49 times, a code filter, the failures filter, and the dashboard (its first,
+cold request is printed on its own: it reads 30 days once and caches the settled days).
+The export of the whole table runs in a subprocess, which reports rows per second and
+its peak resident memory (ru_maxrss) and the growth over its state before the export.
+
+Targets: pages p95 <= 100 ms; export >= 50,000 rows/s with peak memory <= 200 MB.
+
+Options: --entries N (default 1,000,000), --days N (90), --users N (50), --repeat N (30),
+--keep (keep the database and print where it is).
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from html import unescape
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PAGE_TARGET_MS = 100.0
+EXPORT_TARGET_ROWS_PER_S = 50_000
+EXPORT_TARGET_MB = 200.0
+BENCH_DATABASE = "crmadmin_bench_audit"
+MANAGER = "bench-manager"
+BATCH = 10_000
+
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi"]
+MIDDLE = ["Văn", "Thị", "Hoàng", "Minh", "Ngọc", "Thanh", "Đức", "Quang", "Thu", "Hữu"]
+GIVEN = ["An", "Bích", "Dũng", "Đức", "Hà", "Hải", "Hạnh", "Hiếu", "Hoa", "Hùng", "Hương",
+         "Khánh", "Lan", "Linh", "Long", "Mai", "Nam", "Nga", "Phong", "Phúc", "Quân", "Sơn",
+         "Tâm", "Thảo", "Trang", "Trung", "Tuấn", "Vy", "Yến"]  # fmt: skip
+STREETS = ["Lê Lợi", "Nguyễn Huệ", "Trần Hưng Đạo", "Hai Bà Trưng", "Lý Thường Kiệt"]
+CITIES = ["Hà Nội", "TP. Hồ Chí Minh", "Đà Nẵng", "Hải Phòng", "Cần Thơ"]
+STATUSES = ["MOI", "DANG_CHAM_SOC", "VIP", "TIEM_NANG", "NGUNG"]
+TYPES = ["CA_NHAN", "DOANH_NGHIEP"]
+GROUP_NAMES = ["Hà Nội", "Hồ Chí Minh", "Đà Nẵng", "Hải Phòng", "Cần Thơ"]
+REJECTIONS = [
+    ("2", "Mã khách hàng đã tồn tại"),
+    ("3", "Không tìm thấy khách hàng"),
+    ("5", "Số điện thoại không hợp lệ"),
+    ("7", "Trạng thái khách hàng không tồn tại"),
+    ("9", "Mã đang được sử dụng"),
+]
+# (operation, weight): customers dominate, token grants are a few percent.
+OPERATIONS = [
+    ("customer.update", 34), ("customer.create", 22), ("customer.rename", 2),
+    ("customer.delete", 3), ("auth.token", 3),
+    ("status.create", 1), ("status.update", 1), ("status.rename", 0.3), ("status.delete", 0.3),
+    ("type.create", 0.5), ("type.update", 0.5), ("type.rename", 0.2), ("type.delete", 0.2),
+    ("group.create", 0.5), ("group.update", 0.5), ("group.rename", 0.2), ("group.delete", 0.2),
+    ("field.create", 0.3), ("field.update", 0.3), ("field.rename", 0.1), ("field.delete", 0.1),
+]  # fmt: skip
+OUTCOMES = [("succeeded", 930), ("rejected", 45), ("failed", 24), ("pending", 1)]
+FAILURES = [("timeout", 3), ("http_error", 4), ("connection", 2), ("malformed", 1)]
+COLUMNS = (
+    "actor_id", "actor_username", "actor_ip", "operation", "record_kind", "code", "new_code",
+    "request_id", "request_body", "snapshot_before", "started_at", "finished_at",
+    "duration_ms", "outcome", "failure_kind", "http_status", "upstream_status",
+    "upstream_error", "upstream_message", "upstream_data", "error_detail",
+)  # fmt: skip
+
+
+# --- Database set-up --------------------------------------------------------------------
+
+
+def configure(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    # As in production: no query log kept per request, no template debug information.
+    settings.DEBUG = False
+
+
+def bench_database_url(given: str | None, workdir: str) -> str:
+    if not given:
+        return f"sqlite:///{workdir}/bench-audit.sqlite3"
+    return urlunsplit(urlsplit(given)._replace(path=f"/{BENCH_DATABASE}"))
+
+
+def _postgres_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql)
+
+
+def create_postgres_database(url: str) -> None:
+    _postgres_admin(url, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}"')
+    _postgres_admin(url, f'CREATE DATABASE "{BENCH_DATABASE}"')
+
+
+def drop_postgres_database(url: str) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    _postgres_admin(url, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}"')
+
+
+# --- Seeding ----------------------------------------------------------------------------
+
+
+def _person(rng: random.Random) -> str:
+    return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+
+
+def _customer(rng: random.Random, code: str) -> dict:
+    phones = [f"09{rng.randint(0, 99_999_999):08d}" for _ in range(rng.choice((1, 1, 2, 3)))]
+    return {
+        "customer_no": code,
+        "customer_name": _person(rng),
+        "customer_phones": phones,
+        "customer_address": f"{rng.randint(1, 300)} {rng.choice(STREETS)}, {rng.choice(CITIES)}",
+        "customer_email": f"kh{rng.randint(1, 99999)}@gmail.com",
+        "customer_status_code": rng.choice(STATUSES),
+        "customer_type_code": rng.choice(TYPES),
+        "customer_group_name": rng.choice(GROUP_NAMES),
+    }
+
+
+def _call(rng: random.Random, operation: str) -> tuple[str, str, str, dict, dict | None, str]:
+    """record kind, code, new code, request body (tenant pair first), snapshot, data."""
+    tenant = {"vbot_id": "VBOT-DEMO", "project_code": "DEMO"}
+    if operation == "auth.token":
+        return "", "", "", {"grant_type": "password", "username": "crm-api"}, None, ""
+    kind, action = operation.split(".")
+    if kind == "customer":
+        code = f"KH{rng.randint(1, 80_000):06d}"
+        before = {
+            "code": code,
+            "name": _person(rng),
+            "phones": [f"09{rng.randint(0, 99_999_999):08d}"],
+            "status": rng.choice(STATUSES),
+        }
+        if action in ("create", "update"):
+            body = {**tenant, **_customer(rng, code)}
+        elif action == "rename":
+            new_code = f"KH{rng.randint(80_001, 99_999):06d}"
+            body = {**tenant, "customer_no_old": code, "customer_no_new": new_code}
+            return kind, code, new_code, body, before, new_code
+        else:
+            body = {**tenant, "customer_no": code}
+        return kind, code, "", body, (None if action == "create" else before), code
+    code = f"{kind.upper()}_{rng.randint(1, 40)}"
+    before = {"code": code, "name": f"Mã {kind} {code.lower()}"}
+    if action in ("create", "update"):
+        body = {**tenant, f"{kind}_no": code, f"{kind}_name": f"Nhóm {_person(rng)}"}
+    elif action == "rename":
+        new_code = f"{code}_MOI"
+        body = {**tenant, f"{kind}_no_old": code, f"{kind}_no_new": new_code}
+        return kind, code, new_code, body, before, new_code
+    else:
+        body = {**tenant, f"{kind}_no": code}
+    return kind, code, "", body, (None if action == "create" else before), code
+
+
+def generate(rng: random.Random, count: int, span: timedelta, end: datetime, users: list):
+    """Rows of COLUMNS, oldest first (as the recorder appends them), in batches."""
+    operations, op_weights = zip(*OPERATIONS, strict=True)
+    outcomes, out_weights = zip(*OUTCOMES, strict=True)
+    failures, failure_weights = zip(*FAILURES, strict=True)
+    user_weights = [1 / (rank + 1) ** 0.8 for rank in range(len(users))]
+    start = end - span
+    step = span / count
+    batch = []
+    for index in range(count):
+        started_at = start + step * (index + rng.random())
+        operation = rng.choices(operations, op_weights)[0]
+        outcome = rng.choices(outcomes, out_weights)[0]
+        actor_id, username = (
+            (None, "") if operation == "auth.token" else rng.choices(users, user_weights)[0]
+        )
+        kind, code, new_code, body, before, data = _call(rng, operation)
+        failure_kind = http_status = upstream_status = upstream_data = None
+        upstream_error = upstream_message = error_detail = ""
+        duration = rng.lognormvariate(5.2, 0.45)  # median ~180 ms
+        if outcome == "succeeded":
+            http_status, upstream_status, upstream_message = 200, 1, "success"
+            upstream_data = json.dumps(True if operation.endswith(".delete") else data)
+        elif outcome == "rejected":
+            failure_kind, http_status, upstream_status = "rejected", 200, 0
+            upstream_error, upstream_message = rng.choice(REJECTIONS)
+        elif outcome == "failed":
+            failure_kind = rng.choices(failures, failure_weights)[0]
+            if failure_kind == "timeout":
+                duration = 15_000 + rng.random() * 40
+                error_detail = "ReadTimeout: read timeout=15.0"
+            elif failure_kind == "connection":
+                duration = 3_050 + rng.random() * 20
+                error_detail = "ConnectionError: connection refused"
+            elif failure_kind == "http_error":
+                http_status = rng.choice((500, 502, 503))
+                error_detail = f"HTTP {http_status} from the CRM"
+            else:
+                http_status, error_detail = 200, "answer is not JSON"
+        pending = outcome == "pending"
+        finished_at = None if pending else started_at + timedelta(milliseconds=duration)
+        batch.append(
+            (
+                actor_id,
+                username,
+                f"10.{rng.randint(0, 3)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                operation,
+                kind,
+                code,
+                new_code,
+                f"{rng.getrandbits(128):032x}",
+                json.dumps(body),
+                None if before is None else json.dumps(before),
+                started_at,
+                finished_at,
+                None if pending else round(duration, 3),
+                outcome,
+                failure_kind or "",
+                http_status,
+                upstream_status,
+                upstream_error,
+                upstream_message,
+                upstream_data,
+                error_detail,
+            )
+        )
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def insert(batch: list[tuple]) -> None:
+    from django.db import connection, transaction
+
+    from crmadmin.audit.models import AuditEntry
+
+    table = AuditEntry._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row(row)
+            return
+        # SQLite stores what Django's adapter would: naive UTC text for datetimes.
+        rows = [
+            (
+                *row[:10],
+                str(row[10].astimezone(UTC).replace(tzinfo=None)),
+                None if row[11] is None else str(row[11].astimezone(UTC).replace(tzinfo=None)),
+                *row[12:],
+            )
+            for row in batch
+        ]
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        # Table and column names are this module's constants, values are parameters.
+        insert_sql = f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({placeholders})"  # noqa: S608
+        cursor.executemany(insert_sql, rows)
+
+
+def seed(count: int, days: int, user_count: int) -> list:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    user_model = get_user_model()
+    support = Group.objects.get(name="Support")
+    users = []
+    for number in range(1, user_count + 1):
+        user = user_model.objects.create_user(username=f"nhanvien{number:02d}")
+        user.groups.add(support)
+        users.append((user.pk, user.username))
+    manager = user_model.objects.create_user(username=MANAGER)
+    manager.groups.add(Group.objects.get(name="Manager"))
+
+    rng = random.Random(20261129)  # benchmark data, not secrets
+    end = datetime.now(UTC)
+    for batch in generate(rng, count, timedelta(days=days), end, users):
+        insert(batch)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    return users
+
+
+# --- Measuring --------------------------------------------------------------------------
+
+
+def get(client, url: str):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response
+
+
+def measure(client, url: str, repeat: int) -> list[float]:
+    for _ in range(3):
+        get(client, url)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        get(client, url)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
+
+
+def older_link(response) -> str:
+    tag = re.search(r'<a\b[^>]*data-link="older"[^>]*>', response.content.decode())
+    assert tag, "no Older link"
+    return unescape(re.search(r'href="([^"]*)"', tag.group(0)).group(1))
+
+
+def export_worker(database_url: str) -> None:
+    """Run in a subprocess: export the whole log, print rows, seconds and memory as JSON."""
+    configure(database_url)
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=MANAGER))
+    before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    response = client.get("/audit/export.csv")
+    assert response.status_code == 200 and response.streaming
+    lines = size = 0
+    for chunk in response.streaming_content:
+        lines += chunk.count(b"\r\n")
+        size += len(chunk)
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "rows": lines - 1,
+                "bytes": size,
+                "seconds": seconds,
+                "peak_mb": peak_kb / 1024,
+                "before_mb": before_kb / 1024,
+            }
+        )
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--export-worker", metavar="DATABASE_URL", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.export_worker:
+        export_worker(options.export_worker)
+        return 0
+
+    workdir = tempfile.mkdtemp(prefix="crmadmin-bench-audit-")
+    given = os.environ.get("DATABASE_URL")
+    url = bench_database_url(given, workdir)
+    if given:
+        create_postgres_database(url)
+    configure(url)
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    try:
+        call_command("migrate", verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        started = time.perf_counter()
+        users = seed(options.entries, options.days, options.users)
+        print(
+            f"{connection.vendor}: {options.entries:,} audit entries over {options.days} days "
+            f"and {options.users} users seeded in {time.perf_counter() - started:.1f} s"
+        )
+
+        client = Client()
+        client.force_login(get_user_model().objects.get(username=MANAGER))
+        today = timezone.localdate()
+        busiest_id = users[0][0]
+        week = f"date_from={today - timedelta(days=6)}&date_to={today}"
+        page_url = "/audit/"
+        for _ in range(49):
+            page_url = older_link(get(client, page_url))
+        from crmadmin.audit.models import AuditEntry
+
+        renamed = AuditEntry.objects.filter(operation="customer.rename").order_by("-id").first()
+        cases = [
+            ("first page", "/audit/"),
+            ("one user, 7 days", f"/audit/?actor={busiest_id}&{week}"),
+            ("page 50 by keyset (49 x Older)", page_url),
+            (f"code filter ({renamed.new_code}, renamed)", f"/audit/?code={renamed.new_code}"),
+            ("outcome failed", "/audit/?outcome=failed"),
+            ("outcome unknown, one user", f"/audit/?outcome=unknown&actor={users[5][0]}"),
+            ("entry detail", f"/audit/{renamed.pk}/"),
+        ]
+        started = time.perf_counter()
+        get(client, "/audit/dashboard/")
+        cold_ms = (time.perf_counter() - started) * 1000
+
+        print(f"{'case':<42} {'p50 ms':>8} {'p95 ms':>8}  target p95 <= {PAGE_TARGET_MS:.0f} ms")
+        all_met = True
+        for label, case_url in [*cases, ("dashboard (settled days cached)", "/audit/dashboard/")]:
+            times = measure(client, case_url, options.repeat)
+            p50, p95 = statistics.median(times), percentile(times, 0.95)
+            met = p95 <= PAGE_TARGET_MS
+            all_met &= met
+            print(f"{label:<42} {p50:8.1f} {p95:8.1f}  {'met' if met else 'MISSED'}")
+        print(f"{'dashboard, first request (cold cache)':<42} {cold_ms:8.1f}")
+
+        connection.close()
+        worker = subprocess.run(
+            [sys.executable, __file__, "--export-worker", url],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        figures = json.loads(worker.stdout.strip().splitlines()[-1])
+        rate = figures["rows"] / figures["seconds"]
+        rate_met = rate >= EXPORT_TARGET_ROWS_PER_S and figures["rows"] == options.entries
+        memory_met = figures["peak_mb"] <= EXPORT_TARGET_MB
+        all_met &= rate_met and memory_met
+        print(
+            f"export: {figures['rows']:,} rows, {figures['bytes'] / 1e6:,.0f} MB of CSV in "
+            f"{figures['seconds']:.1f} s = {rate:,.0f} rows/s "
+            f"(target >= {EXPORT_TARGET_ROWS_PER_S:,}: {'met' if rate_met else 'MISSED'})"
+        )
+        print(
+            f"export process peak memory: {figures['peak_mb']:.0f} MB "
+            f"({figures['peak_mb'] - figures['before_mb']:+.0f} MB during the export; "
+            f"target <= {EXPORT_TARGET_MB:.0f} MB: {'met' if memory_met else 'MISSED'})"
+        )
+        print("all targets met" if all_met else "some targets missed")
+        return 0 if all_met else 1
+    finally:
+        if options.keep:
+            print(f"kept: {url}")
+        elif given:
+            drop_postgres_database(url)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

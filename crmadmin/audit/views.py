@@ -34,6 +34,8 @@ from crmadmin.audit.selectors import (
     changes_sent,
 )
 from crmadmin.audit.templatetags.audit_tags import duration
+from crmadmin.codes.kinds import KINDS as CODE_KINDS
+from crmadmin.customers.models import Customer
 
 VIEW = "audit.view_auditentry"
 EXPORT = "audit.export_auditentry"
@@ -116,6 +118,28 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _record_page_url(entry: AuditEntry, user) -> str:
+    """The register's page of the entry's record, if it is there now under the entry's
+    code (the new one for a change of code) and the user may open it; else ""."""
+    code = entry.new_code or entry.code
+    if not code:
+        return ""
+    if entry.record_kind == "customer":
+        if user.has_perm("customers.view_customer") and Customer.objects.filter(code=code).exists():
+            return reverse("customers:detail", kwargs={"code": code})
+        return ""
+    for kind in CODE_KINDS.values():
+        if kind.wire_name == entry.record_kind:
+            if (
+                user.has_perm(kind.permission("view"))
+                and kind.model.objects.filter(code=code).exists()
+            ):
+                url = reverse("codes:list", kwargs={"kind": kind.slug})
+                return f"{url}?{urlencode({'q': code})}"
+            return ""
+    return ""
+
+
 @require_GET
 @permission_required(VIEW, raise_exception=True)
 def audit_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
@@ -129,6 +153,7 @@ def audit_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
         "code_history_url": _list_url({"code": entry.code}) if entry.code else "",
         "new_code_history_url": _list_url({"code": entry.new_code}) if entry.new_code else "",
         "actor_url": _list_url({"actor": str(entry.actor_id)}) if entry.actor_id else "",
+        "record_url": _record_page_url(entry, request.user),
     }
     return render(request, "audit/detail.html", context)
 

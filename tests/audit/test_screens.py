@@ -482,3 +482,32 @@ def test_audit_screens_only_read(manager, audit_urls):
 
 def test_list_links_to_the_dashboard(manager):
     assert link(manager.get(LIST), "dashboard") == reverse("audit:dashboard")
+
+
+def test_detail_links_to_the_record_while_the_register_has_it(manager, make_entry):
+    from crmadmin.codes.models import Group, Status, Type
+    from tests.customers.conftest import make_customer
+
+    register = {
+        "status": Status.objects.create(code="VIP", name="Khách VIP"),
+        "type": Type.objects.create(code="CA_NHAN", name="Cá nhân"),
+        "group": Group.objects.create(code="HN", name="Hà Nội"),
+    }
+    make_customer("KH_MOI", "Vũ Thị Mai", codes=register)
+    renamed = make_entry(
+        operation="customer.rename",
+        record_kind="customer",
+        code="KH_CU",
+        new_code="KH_MOI",
+        request_body={"customer_no_old": "KH_CU", "customer_no_new": "KH_MOI"},
+    )
+    status = make_entry(operation="status.update", code="VIP")
+    gone = make_entry(operation="status.delete", code="DA_XOA")
+
+    def record_link(entry):
+        page = manager.get(reverse("audit:detail", args=[entry.pk]))
+        return link(page, "record")
+
+    assert record_link(renamed) == reverse("customers:detail", kwargs={"code": "KH_MOI"})
+    assert record_link(status) == reverse("codes:list", kwargs={"kind": "statuses"}) + "?q=VIP"
+    assert record_link(gone) is None

@@ -89,7 +89,11 @@ def sandbox_upstream(live_server, settings):
     settings.CRM_API_URL = f"{live_server.url}/sandbox"
     settings.CRM_API_TOKEN = ""
     cache.clear()
-    return settings.CRM_API_URL
+    yield settings.CRM_API_URL
+    # Drop the kept-alive connections, so the live server's threads end with the test.
+    from crmadmin.upstream import transport
+
+    transport.session().close()
 
 
 # --- Browser -----------------------------------------------------------------

@@ -1,8 +1,8 @@
 """``manage.py seed_demo``: demo data through the client into a sandbox the command serves itself.
 
-The reference-code and customer seeders are replaced by small ones here, so these tests
-pin the command's own mechanism: when it runs, its temporary server, the token dance,
-the audit trail, and what it leaves behind.
+Most tests replace the reference-code and customer seeders with small ones, to pin the
+command's own mechanism: when it runs, its temporary server, the token dance, the audit
+trail, and what it leaves behind. The last one runs the real demo end to end.
 """
 
 import sys
@@ -255,3 +255,34 @@ def test_acts_as_the_first_superuser_when_there_is_no_admin(seeders, make_user):
     assert "Demo data created as first" in _run()
 
     assert seeders.actors == [first, first]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_real_demo_lands_in_the_register_and_the_sandbox_alike(admin, settings):
+    settings.CRM_API_URL = LOCAL_SANDBOX
+    cache.clear()
+
+    output = _run()
+
+    customers = list(Customer.objects.select_related("status", "type", "group"))
+    assert len(customers) >= 15
+    assert f"and {len(customers)} customers" in output
+    sandbox = {customer.code: customer for customer in SandboxCustomer.objects.all()}
+    assert set(sandbox) == {customer.code for customer in customers}
+    for customer in customers:
+        mirrored = sandbox[customer.code]
+        assert mirrored.name == customer.name
+        assert (mirrored.status.code, mirrored.type.code, mirrored.group.name) == (
+            customer.status.code,
+            customer.type.code,
+            customer.group.name,
+        )
+        assert mirrored.phones == [phone.number for phone in customer.phones.all()]
+    for model, kind in ((Status, "status"), (Type, "type"), (Group, "group")):
+        assert set(model.objects.values_list("code", flat=True)) == set(
+            SandboxCode.objects.filter(kind=kind).values_list("code", flat=True)
+        )
+    entries = AuditEntry.objects.all()
+    assert {(entry.actor, entry.outcome) for entry in entries} == {(admin, Outcome.SUCCEEDED)}
+    assert entries.filter(operation="customer.create").count() == len(customers)
+    assert entries.filter(operation="auth.token").count() == 1

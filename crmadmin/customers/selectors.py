@@ -4,7 +4,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import connections
+from django.db.models import BooleanField, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from crmadmin.audit.models import AuditEntry, Outcome
 from crmadmin.codes.models import Field, Group, Status, Type
@@ -23,6 +25,14 @@ SORTS: dict[str, tuple[str, ...]] = {
     "-changed": ("-updated_at", "-id"),
 }
 DEFAULT_SORT = "code"
+# The trigram index finds substrings of three characters or more.
+FTS_MIN_LENGTH = 3
+SQLITE_SEARCH = (
+    '{id}"customers_customer"."id" IN (SELECT rowid FROM customers_customer_search '
+    "WHERE customers_customer_search MATCH %s)"
+)
+# A search counts this many matches at most; beyond it the list says "more than".
+SEARCH_COUNT_LIMIT = 1000
 HISTORY_LIMIT = 100
 
 
@@ -33,14 +43,16 @@ def customer_list(
     type: Type | None = None,
     group: Group | None = None,
     sort: str = DEFAULT_SORT,
+    many_matches: bool = False,
 ) -> QuerySet[Customer]:
     """Customers matching the search box and the filters, in the chosen order.
 
-    The search term matches the folded code, name and e-mail as one ``LIKE '%term%'``
-    (case- and accent-insensitive), and, when it holds at least four significant digits
+    The search term matches the folded code, name and e-mail (case- and
+    accent-insensitive), and, when it holds at least four significant digits
     (:func:`~crmadmin.customers.phones.search_digits`), any part of a phone number.
-    Both read columns of the customer row (migration 0003 indexes them); filters compare
-    foreign keys, so nothing here joins.
+    Both are columns of the customer row with trigram indexes (migrations 0003 and
+    0004); filters compare foreign keys, so nothing here joins. ``many_matches`` only
+    changes how SQLite finds the rows (see ``_matching``), never which.
     """
     customers = Customer.objects.all()
     if status is not None:
@@ -51,35 +63,67 @@ def customer_list(
         customers = customers.filter(group=group)
     term = fold(query)
     if term:
-        matches = Q(search_text__contains=term)
-        digits = search_digits(query)
-        if digits is not None:
-            matches |= Q(phone_digits__contains=digits)
-        customers = customers.filter(matches)
+        customers = customers.filter(_matching(term, search_digits(query), many_matches))
     return customers.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 
 def customer_page(*, number, per_page: int, **criteria) -> Page:
     """One page of ``customer_list(**criteria)`` with the list's columns, and the count.
 
-    The page's ids are found first, on the customer table alone, and only those rows are
-    then read with their status, type, group and phones: a join in the first query can
-    make the planner start from a status and sort thousands of rows instead of walking
-    the sort order's index until the page is full.
+    A search counts its matches only up to :data:`SEARCH_COUNT_LIMIT` (the page says
+    "more than ..."): a short or common term can match most of the register, and an
+    exact count of that would read every match, for a number nobody pages through.
+    Without a search term the filters are indexed and the count is exact.
 
-    With a search term the matching ids are read once, in order: a ``LIKE '%term%'`` is
-    a scan on SQLite, and counting before fetching a page would scan twice. The count is
-    their number and the page a slice. Without one, COUNT and LIMIT both use indexes.
+    The count also tells how to find the page: few matches are fetched by id and
+    sorted, many by walking the sort order's index until the page is full. The page's
+    ids are read from the customer table alone and only those rows are then read with
+    their status, type, group and phones: a join in the first query can make the
+    planner start from a status and sort thousands of rows.
     """
-    customers = customer_list(**criteria)
-    ids = customers.values_list("pk", flat=True)
-    if fold(criteria.get("query", "")):
-        ids = list(ids)
-    page = Paginator(ids, per_page).get_page(number)
+    searching = bool(fold(criteria.get("query", "")))
+    matching = customer_list(**criteria)
+    if searching:
+        count = matching.order_by().values("pk")[: SEARCH_COUNT_LIMIT + 1].count()
+    else:
+        count = matching.count()
+    more = count > SEARCH_COUNT_LIMIT if searching else False
+    ids = customer_list(**criteria, many_matches=more).values_list("pk", flat=True)
+    paginator = Paginator(ids, per_page)
+    paginator.count = min(count, SEARCH_COUNT_LIMIT) if more else count  # counted above
+    page = paginator.get_page(number)
+    page.more_than_count = more
     page_ids = list(page.object_list)
     rows = with_list_columns(Customer.objects.filter(pk__in=page_ids)).in_bulk()
     page.object_list = [rows[pk] for pk in page_ids if pk in rows]
     return page
+
+
+def _matching(term: str, digits: str | None, many_matches: bool) -> Q | RawSQL:
+    """``search_text`` contains ``term``, or ``phone_digits`` contains ``digits``.
+
+    On PostgreSQL the trigram GIN indexes of migration 0003 serve these LIKEs, and the
+    planner picks the plan. On SQLite a term of three characters or more is looked up
+    in the trigram full-text index of migration 0004 (a phrase query is a substring
+    match there); shorter terms use LIKE. With ``many_matches`` the id test is written
+    ``+id``, which keeps SQLite from fetching every match by id to sort them all: it
+    walks the sort order's index instead and stops when the page is full.
+    """
+    if connections[Customer.objects.db].vendor == "sqlite" and len(term) >= FTS_MIN_LENGTH:
+        query = f"search_text : {_fts_phrase(term)}"
+        if digits is not None:
+            query += f" OR phone_digits : {_fts_phrase(digits)}"
+        statement = SQLITE_SEARCH.format(id="+" if many_matches else "")
+        # A constant statement; the user's text travels as a parameter.
+        return RawSQL(statement, [query], output_field=BooleanField())  # noqa: S611
+    matches = Q(search_text__contains=term)
+    if digits is not None:
+        matches |= Q(phone_digits__contains=digits)
+    return matches
+
+
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
 
 
 def with_list_columns(customers: QuerySet[Customer]) -> QuerySet[Customer]:

@@ -145,9 +145,11 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
     customer = _customer_or_404(code)
     history = selectors.customer_history(customer.code)
     can_open_audit = request.user.has_perm("audit.view_auditentry")
-    audit_base = reverse("audit:list")
     entries = [
-        {"entry": entry, "url": f"{audit_base}{entry.pk}/" if can_open_audit else ""}
+        {
+            "entry": entry,
+            "url": reverse("audit:detail", kwargs={"entry_id": entry.pk}) if can_open_audit else "",
+        }
         for entry in history
     ]
     context = {

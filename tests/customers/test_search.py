@@ -237,3 +237,59 @@ def test_manager_sees_the_list_without_write_buttons(client_as, register):
     response = client_as("manager").get(LIST)
     assert response.status_code == 200
     assert 'data-action="create"' not in response.text
+
+
+@pytest.mark.parametrize(
+    "query", ['"', 'an"', "nguyen OR", "*abc*", "(x)", "NEAR(a b)", "an'", "a:b", "-van", "^ng"]
+)
+def test_search_syntax_of_the_index_is_plain_text(support_client, register, query):
+    response = support_client.get(LIST, {"q": query})
+    assert response.status_code == 200
+    assert codes_listed(response) == []
+
+
+def test_the_search_follows_changes_of_name_phones_code_and_deletion(support_client, register):
+    customer = register["an"]
+    customer.name = "Đỗ Minh Khánh"
+    customer.phone_digits = "977111222"
+    customer.save()
+
+    assert codes_listed(support_client.get(LIST, {"q": "nguyen van an"})) == []
+    assert codes_listed(support_client.get(LIST, {"q": "345 678"})) == []
+    assert codes_listed(support_client.get(LIST, {"q": "do minh khanh"})) == ["KH0001"]
+    assert codes_listed(support_client.get(LIST, {"q": "0977 111 222"})) == ["KH0001"]
+
+    customer.code = "VIP-9"
+    customer.save(update_fields=["code"])
+    assert codes_listed(support_client.get(LIST, {"q": "vip-9"})) == ["VIP-9"]
+    assert codes_listed(support_client.get(LIST, {"q": "kh0001"})) == []
+
+    customer.delete()
+    assert codes_listed(support_client.get(LIST, {"q": "khanh"})) == []
+
+
+def test_a_search_with_many_matches_finds_the_same_pages(support_client, codes, monkeypatch):
+    for number in range(1, 31):
+        make_customer(
+            f"KH{number:04d}", f"Nguyễn Khách {number}", [f"09000000{number:02d}"], codes=codes
+        )
+    make_customer("ZZ0001", "Trần Thị Bích", ["0987654321"], codes=codes)
+    few = [
+        codes_listed(support_client.get(LIST, {"q": "nguyen", "sort": "-name", "page": page}))
+        for page in (1, 2)
+    ]
+
+    monkeypatch.setattr("crmadmin.customers.selectors.SEARCH_COUNT_LIMIT", 26)
+    first = support_client.get(LIST, {"q": "nguyen", "sort": "-name"})
+    many = [
+        codes_listed(first),
+        codes_listed(support_client.get(LIST, {"q": "nguyen", "sort": "-name", "page": 2})),
+    ]
+
+    assert len(few[0]) == 25
+    assert len(few[1]) == 5
+    assert "ZZ0001" not in few[0] + few[1]
+    # Past the limit the count stops ("more than 26"), the pages hold the same customers.
+    assert "More than 26 customers match" in first.text
+    assert many[0] == few[0]
+    assert many[1] == few[1][:1]

@@ -47,11 +47,6 @@ _ROWS_PER_CHUNK = 500
 _EOL = "\r\n"  # as csv.writer and Excel have it
 
 
-def neutralise(text: str | None) -> str | None:
-    """``=HYPERLINK(...)`` → ``'=HYPERLINK(...)``: shown as text, never evaluated."""
-    return "'" + text if text and text.startswith(_FORMULA_STARTS) else text
-
-
 class _LocalStamps:
     """ISO 8601 in ``zone`` from the database's UTC timestamp text, memoised per minute.
 
@@ -108,8 +103,8 @@ _KEEP_ESCAPED = re.compile(r"\\u(?:00[01]|d[89a-f])", re.IGNORECASE)
 def _body(text: str | None) -> str | None:
     """The request body's JSON with non-ASCII text readable (SQLite stores it escaped)."""
     if text and "\\u" in text:
-        text = _unescaped(text)
-    return neutralise(text)
+        return _unescaped(text)
+    return text
 
 
 def _unescaped(text: str) -> str:
@@ -128,10 +123,13 @@ def _unescaped(text: str) -> str:
 
 
 def _cell(value: str | None) -> str:
-    """One CSV field as RFC 4180 and Python's csv module write it: quoted (quotes doubled)
-    only when it holds a quote, a comma or a line break."""
+    """Text as one CSV field: neutralised against formulas, then as RFC 4180 and Python's
+    csv module write it, quoted (quotes doubled) only when it holds a quote, a comma or a
+    line break."""
     if not value:
         return ""
+    if value.startswith(_FORMULA_STARTS):
+        value = "'" + value
     if '"' in value or "," in value or "\n" in value or "\r" in value:
         return '"' + value.replace('"', '""') + '"'
     return value
@@ -160,24 +158,24 @@ def _line(row: tuple, stamp: _LocalStamps) -> str:
     ) = row
     # Ids, timestamps, operation names, outcomes, failure kinds, request ids (hex), IP
     # addresses and numbers come from fixed vocabularies and never need quoting; the
-    # text that people or the CRM chose is neutralised and quoted as needed.
+    # text that people or the CRM chose is neutralised and quoted as needed (``_cell``).
     return ",".join(
         (
             str(entry_id),
             stamp(started_at),
             stamp(finished_at),
-            _cell(neutralise(actor_username)),
+            _cell(actor_username),
             actor_ip or "",
             operation,
             record_kind,
-            _cell(neutralise(code)),
-            _cell(neutralise(new_code)),
+            _cell(code),
+            _cell(new_code),
             outcome,
             failure_kind,
             "" if http_status is None else str(http_status),
             "" if upstream_status is None else str(upstream_status),
-            _cell(neutralise(upstream_error)),
-            _cell(neutralise(upstream_message)),
+            _cell(upstream_error),
+            _cell(upstream_message),
             "" if duration_ms is None else str(duration_ms),
             request_id,
             _cell(_body(request_body)),

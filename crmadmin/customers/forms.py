@@ -146,7 +146,9 @@ def _custom_form_field(field: Field) -> forms.Field:
         case FieldType.NUMBER:
             return forms.DecimalField(widget=forms.NumberInput(attrs={"step": "any"}), **options)
         case FieldType.DATE:
-            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **options)
+            return forms.DateField(
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **options
+            )
         case FieldType.EMAIL:
             return forms.EmailField(**options)
         case FieldType.PHONE:

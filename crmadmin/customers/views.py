@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from crmadmin.audit.selectors import unknown_cutoff
 from crmadmin.customers import selectors, services
 from crmadmin.customers.forms import CustomerForm, ListFilterForm, RenameForm
 from crmadmin.customers.models import Customer
@@ -145,13 +146,21 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
     customer = _customer_or_404(code)
     history = selectors.customer_history(customer.code)
     can_open_audit = request.user.has_perm("audit.view_auditentry")
-    entries = [
-        {
-            "entry": entry,
-            "url": reverse("audit:detail", kwargs={"entry_id": entry.pk}) if can_open_audit else "",
-        }
-        for entry in history
-    ]
+    cutoff = unknown_cutoff()
+    entries = []
+    for entry in history:
+        # A pending entry whose process stopped before recording the answer.
+        unknown = entry.is_pending and entry.started_at < cutoff
+        entries.append(
+            {
+                "entry": entry,
+                "outcome": "unknown" if unknown else entry.outcome,
+                "outcome_label": _("outcome unknown") if unknown else entry.get_outcome_display(),
+                "url": reverse("audit:detail", kwargs={"entry_id": entry.pk})
+                if can_open_audit
+                else "",
+            }
+        )
     context = {
         "customer": customer,
         "phones": list(customer.phones.all()),

@@ -89,13 +89,3 @@ def make_customer(
 @pytest.fixture
 def support_client(client_as):
     return client_as("support")
-
-
-@pytest.fixture
-def sandbox(sandbox_upstream):
-    """The sandbox over real HTTP; the client's kept-alive connections are closed after the
-    test, so no live-server thread is left waiting on them when the process exits."""
-    from crmadmin.upstream import transport
-
-    yield sandbox_upstream
-    transport.session().close()

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def reference_codes(sandbox, superuser):
+def reference_codes(sandbox_upstream, superuser):
     """A status, a type, a group and a custom field, in the sandbox and the register."""
     create = code_services.code_create
     create(kind=KINDS["statuses"], actor=superuser, code="VIP", name="Khách VIP")

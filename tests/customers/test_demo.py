@@ -10,7 +10,7 @@ from crmadmin.customers.models import Customer
 
 
 @pytest.mark.django_db(transaction=True)
-def test_seed_creates_twenty_vietnamese_customers_once(sandbox, superuser):
+def test_seed_creates_twenty_vietnamese_customers_once(sandbox_upstream, superuser):
     codes_demo.seed(actor=superuser)
 
     assert demo.seed(actor=superuser) == 20

@@ -138,3 +138,27 @@ def test_detail_shows_everything_about_the_customer(support_client, codes):
 def test_unknown_code_is_404(support_client, codes):
     response = support_client.get(reverse("customers:detail", kwargs={"code": "NOPE"}))
     assert response.status_code == 404
+
+
+def test_a_call_whose_outcome_never_came_back_is_shown_as_unknown(support_client, codes):
+    from django.utils import timezone
+
+    make_customer("KH0001", "Nguyễn Văn An", codes=codes)
+    AuditEntry.objects.create(
+        operation="customer.update",
+        record_kind="customer",
+        code="KH0001",
+        started_at=timezone.now() - timezone.timedelta(hours=1),
+    )
+    AuditEntry.objects.create(
+        operation="customer.update",
+        record_kind="customer",
+        code="KH0001",
+        started_at=timezone.now(),
+    )
+
+    response = support_client.get(reverse("customers:detail", kwargs={"code": "KH0001"}))
+
+    assert [item["outcome"] for item in response.context["history"]] == ["pending", "unknown"]
+    assert '<span class="badge badge-unknown">outcome unknown</span>' in response.text
+    assert '<span class="badge badge-pending">pending</span>' in response.text

@@ -232,8 +232,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     options = parser.parse_args()
 
-    workdir = tempfile.mkdtemp(prefix="crmadmin-bench-")
     given = os.environ.get("DATABASE_URL")
+    workdir = "" if given else tempfile.mkdtemp(prefix="crmadmin-bench-customers-")
     url = bench_database_url(given, workdir)
     if given:
         create_postgres_database(url)

@@ -30,6 +30,4 @@ def test_takes_the_password_from_the_environment(monkeypatch):
     out = StringIO()
     call_command("ensure_admin", stdout=out)
     assert "from-the-environment-42" not in out.getvalue()
-    assert get_user_model().objects.get(username="admin").check_password(
-        "from-the-environment-42"
-    )
+    assert get_user_model().objects.get(username="admin").check_password("from-the-environment-42")

@@ -19,9 +19,7 @@ def permissions_of(group_name: str) -> set[str]:
     group = Group.objects.get(name=group_name)
     return {
         f"{app}.{codename}"
-        for app, codename in group.permissions.values_list(
-            "content_type__app_label", "codename"
-        )
+        for app, codename in group.permissions.values_list("content_type__app_label", "codename")
     }
 
 

@@ -339,6 +339,39 @@ def test_stale_pending_is_outcome_unknown_and_fresh_pending_is_in_progress(
     assert "still in progress" in fresh_page
 
 
+def test_unknown_and_in_progress_combine_with_the_other_filters(
+    manager, make_entry, people, settings
+):
+    settings.AUDIT_PENDING_UNKNOWN_AFTER = 300
+    lan, minh = people
+    now = timezone.now()
+    stale = now - timedelta(hours=2)
+    entries = {
+        "lan_customer": make_entry(
+            actor=lan,
+            outcome=Outcome.PENDING,
+            operation="customer.update",
+            record_kind="customer",
+            code="KH1",
+            started_at=stale,
+        ),
+        "lan_status": make_entry(actor=lan, outcome=Outcome.PENDING, started_at=stale),
+        "minh_status": make_entry(actor=minh, outcome=Outcome.PENDING, started_at=stale),
+        "lan_fresh": make_entry(actor=lan, outcome=Outcome.PENDING, started_at=now),
+        "lan_done": make_entry(actor=lan, started_at=stale),
+    }
+
+    def found(**params):
+        return {name for name, e in entries.items() if e.pk in listed(manager.get(LIST, params))}
+
+    assert found(outcome="unknown", actor=lan.pk) == {"lan_customer", "lan_status"}
+    assert found(outcome="unknown", operation="status.create") == {"lan_status", "minh_status"}
+    assert found(outcome="unknown", record_kind="customer", actor=lan.pk) == {"lan_customer"}
+    assert found(outcome="unknown", record_kind="customer", actor=minh.pk) == set()
+    assert found(outcome="pending", actor=lan.pk) == {"lan_fresh"}
+    assert found(outcome="pending", actor=minh.pk) == set()
+
+
 # --- Detail -----------------------------------------------------------------------------
 
 

@@ -58,6 +58,7 @@ NAV_ENTRIES = (
         REFERENCE_CODES,
     ),
     NavEntry("audit", _("Audit log"), "audit:list", "audit.view_auditentry"),
+    NavEntry("activity", _("Activity"), "audit:dashboard", "audit.view_auditentry"),
 )
 
 

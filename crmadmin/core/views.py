@@ -25,9 +25,3 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
-
-
-@require_GET
-def not_built(request: HttpRequest, **kwargs) -> HttpResponse:
-    """Answer for an area whose screens a later issue builds."""
-    return render(request, "core/not_built.html", status=200)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-ALL_ENTRIES = {"customers", "statuses", "types", "groups", "fields", "audit"}
+ALL_ENTRIES = {"customers", "statuses", "types", "groups", "fields", "audit", "activity"}
 EXPECTED = {
     "support": {"customers", "statuses", "types", "groups", "fields"},
     "administrator": {"customers", "statuses", "types", "groups", "fields"},

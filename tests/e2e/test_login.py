@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VISIBLE = {
     "support": ["Customers", "Statuses", "Types", "Groups", "Fields"],
-    "manager": ["Customers", "Statuses", "Types", "Groups", "Fields", "Audit log"],
+    "manager": ["Customers", "Statuses", "Types", "Groups", "Fields", "Audit log", "Activity"],
 }
 
 

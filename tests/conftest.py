@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from crmadmin.accounts.roles import ADMINISTRATOR, MANAGER, SUPPORT
+from tests.crm import STATIC_TOKEN, fake_crm
 
 # Playwright's sync API runs an event loop in the test thread; Django must allow ORM
 # calls there (the browser tests use live_server with transaction=True).
@@ -94,6 +95,24 @@ def sandbox_upstream(live_server, settings):
     from crmadmin.upstream import transport
 
     transport.session().close()
+
+
+# --- The CRM as ``responses`` (helpers in tests/crm.py) ---------------------
+
+
+@pytest.fixture
+def static_token(settings):
+    """The client sends this token and never asks the token endpoint for one."""
+    settings.CRM_API_TOKEN = STATIC_TOKEN
+    return STATIC_TOKEN
+
+
+@pytest.fixture
+def crm(static_token):
+    """The fake CRM with the static token: every registered answer must be used, and
+    nothing else is reachable. (tests/upstream and tests/sandbox have their own ``crm``.)"""
+    with fake_crm() as mock:
+        yield mock
 
 
 # --- Browser -----------------------------------------------------------------

@@ -9,8 +9,7 @@ import responses
 from crmadmin.audit.models import AuditEntry
 from crmadmin.codes.demo import seed
 from crmadmin.codes.models import Field, Group, Status, Type
-
-from .conftest import CRM, TENANT, envelope
+from tests.crm import CRM, TENANT, envelope
 
 EXPECTED_CODES = {
     Status: ["DANG_CHAM_SOC", "MOI", "NGUNG", "VIP"],

@@ -6,8 +6,9 @@ from django.urls import reverse
 from crmadmin.audit.models import AuditEntry
 from crmadmin.codes import services
 from crmadmin.codes.kinds import KINDS
+from tests.crm import envelope, expect_call
 
-from .conftest import envelope, expect_call, make_record
+from .conftest import make_record
 
 pytestmark = pytest.mark.django_db
 

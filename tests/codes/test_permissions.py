@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from crmadmin.audit.models import AuditEntry
 from crmadmin.codes.kinds import KINDS
+from tests.crm import envelope
 
-from .conftest import envelope, make_record
+from .conftest import make_record
 
 pytestmark = pytest.mark.django_db
 

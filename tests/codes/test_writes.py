@@ -8,8 +8,9 @@ from django.urls import reverse
 
 from crmadmin.audit.models import AuditEntry
 from crmadmin.codes.kinds import KINDS
+from tests.crm import envelope, expect_call
 
-from .conftest import envelope, expect_call, make_record
+from .conftest import make_record
 
 # slug → what an administrator types in the create form, and the exact body the CRM gets.
 CREATE = {

@@ -1,42 +1,10 @@
 """Customer-screen tests: the CRM is ``responses`` (static token), the register is real."""
 
 import pytest
-import responses
-from responses import matchers
 
 from crmadmin.codes.models import Field, Group, Status, Type
 from crmadmin.customers.models import Customer, CustomerFieldValue, CustomerPhone
 from crmadmin.customers.phones import national_digits
-
-CRM = "http://crm.example.test"
-TENANT = {"vbot_id": "VBOT-TEST", "project_code": "PRJ-TEST"}
-STATIC_TOKEN = "test-token"
-
-
-def envelope(data="OK", status=1, error=0, message="success"):
-    return {"status": status, "error": error, "message": message, "data": data}
-
-
-@pytest.fixture
-def crm(settings):
-    """The fake CRM: every registered answer must be used, and nothing else is reachable."""
-    settings.CRM_API_TOKEN = STATIC_TOKEN
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-def expect_call(mock, path: str, wire: dict, **answer):
-    """One CRM answer that matches only the exact body (tenant pair added) and the token."""
-    if "body" not in answer:
-        answer.setdefault("json", envelope(wire.get("customer_no") or wire.get("customer_no_new")))
-    return mock.post(
-        f"{CRM}{path}",
-        match=[
-            matchers.json_params_matcher({**TENANT, **wire}, strict_match=True),
-            matchers.header_matcher({"Authorization": f"Bearer {STATIC_TOKEN}"}),
-        ],
-        **answer,
-    )
 
 
 @pytest.fixture

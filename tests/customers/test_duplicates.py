@@ -5,8 +5,9 @@ from django.urls import reverse
 
 from crmadmin.audit.models import AuditEntry
 from crmadmin.customers.models import Customer
+from tests.crm import expect_call
 
-from .conftest import expect_call, make_customer
+from .conftest import make_customer
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,9 @@ from django.urls import reverse
 
 from crmadmin.audit.models import AuditEntry
 from crmadmin.customers.models import Customer, CustomerFieldValue, CustomerPhone
+from tests.crm import envelope, expect_call
 
-from .conftest import envelope, expect_call, make_customer
+from .conftest import make_customer
 
 pytestmark = pytest.mark.django_db
 

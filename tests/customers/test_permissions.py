@@ -3,7 +3,9 @@ Managers read, a user without a role sees nothing, and nobody signed out gets in
 
 import pytest
 
-from .conftest import envelope, expect_call, make_customer
+from tests.crm import envelope, expect_call
+
+from .conftest import make_customer
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from tests.sandbox.helpers import CUSTOMER, FIELD, GROUP, STATUS, TENANT, TYPE, password_grant
+from tests.crm import TENANT
+from tests.sandbox.helpers import CUSTOMER, FIELD, GROUP, STATUS, TYPE, password_grant
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """Wire samples and assertions shared by the sandbox tests."""
 
-TENANT = {"vbot_id": "VBOT-TEST", "project_code": "PRJ-TEST"}
 STATUS = {"status_no": "VIP", "status_name": "Khách VIP"}
 TYPE = {"type_no": "LE", "type_name": "Khách lẻ"}
 GROUP = {"group_no": "HN", "group_name": "Hà Nội", "group_description": "Miền Bắc"}

@@ -6,7 +6,8 @@ import pytest
 
 from crmadmin.sandbox.errors import ErrorCode
 from crmadmin.sandbox.models import SandboxCode, SandboxCustomer
-from tests.sandbox.helpers import CUSTOMER, FIELD, GROUP, STATUS, TENANT, TYPE, ok, rejected
+from tests.crm import TENANT
+from tests.sandbox.helpers import CUSTOMER, FIELD, GROUP, STATUS, TYPE, ok, rejected
 
 pytestmark = pytest.mark.django_db
 

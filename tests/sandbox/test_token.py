@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from crmadmin.sandbox.models import SandboxToken
-from tests.sandbox.helpers import STATUS, TENANT, ok, password_grant
+from tests.crm import TENANT
+from tests.sandbox.helpers import STATUS, ok, password_grant
 
 pytestmark = pytest.mark.django_db
 

@@ -1,29 +1,16 @@
 """Client tests: the CRM is ``responses``; no request leaves the process."""
 
 import pytest
-import responses
 from django.core.cache import cache
 
-CRM = "http://crm.example.test"
-TENANT = {"vbot_id": "VBOT-TEST", "project_code": "PRJ-TEST"}
-STATIC_TOKEN = "test-token"
-
-
-def envelope(data="OK", status=1, error=0, message="success"):
-    return {"status": status, "error": error, "message": message, "data": data}
+from tests.crm import fake_crm
 
 
 @pytest.fixture
 def crm():
-    """The fake CRM: every registered answer must be used, and nothing else is reachable."""
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+    """The fake CRM without a token: each test asks for ``static_token`` or ``token_grants``."""
+    with fake_crm() as mock:
         yield mock
-
-
-@pytest.fixture
-def static_token(settings):
-    settings.CRM_API_TOKEN = STATIC_TOKEN
-    return STATIC_TOKEN
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from crmadmin.upstream import (
     call,
 )
 from crmadmin.upstream.errors import FAILED, REJECTED
-from tests.upstream.conftest import CRM, STATIC_TOKEN, TENANT, envelope
+from tests.crm import CRM, STATIC_TOKEN, TENANT, envelope
 
 URL = f"{CRM}/api/crm/status/create"
 PAYLOAD = {"status_no": "VIP", "status_name": "Khách VIP"}

@@ -11,7 +11,7 @@ from responses import matchers
 
 from crmadmin.audit.models import AuditEntry, FailureKind, Outcome
 from crmadmin.upstream import UpstreamTimeout, UpstreamUnauthorized, auth, call
-from tests.upstream.conftest import CRM, envelope
+from tests.crm import CRM, envelope
 
 TOKEN_URL = f"{CRM}/token"
 URL = f"{CRM}/api/crm/status/create"

@@ -1,11 +1,10 @@
 """Each of the 20 CRM calls leaves with exactly the URL, headers and JSON body of the contract."""
 
 import pytest
-from responses import matchers
 
 from crmadmin.audit.models import AuditEntry, Outcome
 from crmadmin.upstream import OPERATIONS, UpstreamResult, call
-from tests.upstream.conftest import CRM, STATIC_TOKEN, TENANT, envelope
+from tests.crm import CRM, TENANT, envelope, expect_call
 
 CUSTOMER = {
     "customer_no": "  KH001 ",
@@ -221,20 +220,14 @@ def test_each_call_sends_the_contracts_request(
         sent_ids.append(request.headers["X-Request-ID"])
         return True, ""
 
-    crm.post(
-        f"{CRM}{path}",
+    # ``wire`` already holds the tenant pair; expect_call matches the Bearer token too.
+    expect_call(
+        crm,
+        path,
+        wire,
         json=envelope(data=new_code or code),
-        match=[
-            matchers.json_params_matcher(wire, strict_match=True),
-            matchers.header_matcher(
-                {
-                    "Authorization": f"Bearer {STATIC_TOKEN}",
-                    "Accept": "application/json",
-                    "Content-Type": "application/json",
-                }
-            ),
-            remember_request_id,
-        ],
+        headers={"Accept": "application/json", "Content-Type": "application/json"},
+        match=[remember_request_id],
     )
 
     result = call(operation, payload, actor=support_user, snapshot={"code": code})

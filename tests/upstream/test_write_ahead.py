@@ -10,7 +10,7 @@ from django.db import connection
 from crmadmin.audit.models import AuditEntry, Outcome
 from crmadmin.core.middleware import _client_ip
 from crmadmin.upstream import call
-from tests.upstream.conftest import CRM, envelope
+from tests.crm import CRM, envelope
 
 URL = f"{CRM}/api/crm/customer/delete"
 

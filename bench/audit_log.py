@@ -26,23 +26,17 @@ Options: --entries N (default 1,000,000), --days N (90), --users N (50), --repea
 
 import argparse
 import json
-import os
 import random
 import re
 import resource
-import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from html import unescape
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, analyse, bench_database, configure, get, measure_cases
+
 PAGE_TARGET_MS = 100.0
 EXPORT_TARGET_ROWS_PER_S = 50_000
 EXPORT_TARGET_MB = 200.0
@@ -84,46 +78,6 @@ COLUMNS = (
     "duration_ms", "outcome", "failure_kind", "http_status", "upstream_status",
     "upstream_error", "upstream_message", "upstream_data", "error_detail",
 )  # fmt: skip
-
-
-# --- Database set-up --------------------------------------------------------------------
-
-
-def configure(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-    import django
-    from django.conf import settings
-
-    django.setup()
-    # As in production: no query log kept per request, no template debug information.
-    settings.DEBUG = False
-
-
-def bench_database_url(given: str | None, workdir: str) -> str:
-    if not given:
-        return f"sqlite:///{workdir}/bench-audit.sqlite3"
-    return urlunsplit(urlsplit(given)._replace(path=f"/{BENCH_DATABASE}"))
-
-
-def _postgres_admin(url: str, sql: str) -> None:
-    import psycopg
-
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql)
-
-
-def create_postgres_database(url: str) -> None:
-    _postgres_admin(url, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}"')
-    _postgres_admin(url, f'CREATE DATABASE "{BENCH_DATABASE}"')
-
-
-def drop_postgres_database(url: str) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    _postgres_admin(url, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}"')
 
 
 # --- Seeding ----------------------------------------------------------------------------
@@ -312,34 +266,11 @@ def seed(count: int, days: int, user_count: int) -> list:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -2000")
             cursor.execute("PRAGMA shrink_memory")
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    analyse()
     return users
 
 
 # --- Measuring --------------------------------------------------------------------------
-
-
-def get(client, url: str):
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return response
-
-
-def measure(client, url: str, repeat: int) -> list[float]:
-    for _ in range(3):
-        get(client, url)
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        get(client, url)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
 
 def older_link(response) -> str:
@@ -363,7 +294,7 @@ def peak_memory_mb() -> float:
 
 def export_worker(database_url: str) -> None:
     """Run in a subprocess: export the whole log, print rows, seconds and memory as JSON."""
-    configure(database_url)
+    configure(database_url, production=True)
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -405,95 +336,84 @@ def main() -> int:
         export_worker(options.export_worker)
         return 0
 
-    workdir = tempfile.mkdtemp(prefix="crmadmin-bench-audit-")
-    given = os.environ.get("DATABASE_URL")
-    url = bench_database_url(given, workdir)
-    if given:
-        create_postgres_database(url)
-    configure(url)
+    with bench_database(
+        prefix="crmadmin-bench-audit-",
+        name=BENCH_DATABASE,
+        filename="bench-audit.sqlite3",
+        keep=options.keep,
+        production=True,
+    ) as url:
+        return run(options, url)
 
+
+def run(options, url: str) -> int:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.utils import timezone
 
-    try:
-        call_command("migrate", verbosity=0)
-        call_command("createcachetable", verbosity=0)
-        started = time.perf_counter()
-        users = seed(options.entries, options.days, options.users)
-        print(
-            f"{connection.vendor}: {options.entries:,} audit entries over {options.days} days "
-            f"and {options.users} users seeded in {time.perf_counter() - started:.1f} s"
-        )
+    call_command("createcachetable", verbosity=0)
+    started = time.perf_counter()
+    users = seed(options.entries, options.days, options.users)
+    print(
+        f"{connection.vendor}: {options.entries:,} audit entries over {options.days} days "
+        f"and {options.users} users seeded in {time.perf_counter() - started:.1f} s"
+    )
 
-        client = Client()
-        client.force_login(get_user_model().objects.get(username=MANAGER))
-        today = timezone.localdate()
-        busiest_id = users[0][0]
-        week = f"date_from={today - timedelta(days=6)}&date_to={today}"
-        page_url = "/audit/"
-        for _ in range(49):
-            page_url = older_link(get(client, page_url))
-        from crmadmin.audit.models import AuditEntry
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=MANAGER))
+    today = timezone.localdate()
+    busiest_id = users[0][0]
+    week = f"date_from={today - timedelta(days=6)}&date_to={today}"
+    page_url = "/audit/"
+    for _ in range(49):
+        page_url = older_link(get(client, page_url))
+    from crmadmin.audit.models import AuditEntry
 
-        renamed = AuditEntry.objects.filter(operation="customer.rename").order_by("-id").first()
-        cases = [
-            ("first page", "/audit/"),
-            ("one user, 7 days", f"/audit/?actor={busiest_id}&{week}"),
-            ("page 50 by keyset (49 x Older)", page_url),
-            (f"code filter ({renamed.new_code}, renamed)", f"/audit/?code={renamed.new_code}"),
-            ("outcome failed", "/audit/?outcome=failed"),
-            ("outcome unknown, one user", f"/audit/?outcome=unknown&actor={users[5][0]}"),
-            ("entry detail", f"/audit/{renamed.pk}/"),
-        ]
-        started = time.perf_counter()
-        get(client, "/audit/dashboard/")
-        cold_ms = (time.perf_counter() - started) * 1000
+    renamed = AuditEntry.objects.filter(operation="customer.rename").order_by("-id").first()
+    cases = [
+        ("first page", "/audit/"),
+        ("one user, 7 days", f"/audit/?actor={busiest_id}&{week}"),
+        ("page 50 by keyset (49 x Older)", page_url),
+        (f"code filter ({renamed.new_code}, renamed)", f"/audit/?code={renamed.new_code}"),
+        ("outcome failed", "/audit/?outcome=failed"),
+        ("outcome unknown, one user", f"/audit/?outcome=unknown&actor={users[5][0]}"),
+        ("entry detail", f"/audit/{renamed.pk}/"),
+    ]
+    started = time.perf_counter()
+    get(client, "/audit/dashboard/")
+    cold_ms = (time.perf_counter() - started) * 1000
 
-        print(f"{'case':<42} {'p50 ms':>8} {'p95 ms':>8}  target p95 <= {PAGE_TARGET_MS:.0f} ms")
-        all_met = True
-        for label, case_url in [*cases, ("dashboard (settled days cached)", "/audit/dashboard/")]:
-            times = measure(client, case_url, options.repeat)
-            p50, p95 = statistics.median(times), percentile(times, 0.95)
-            met = p95 <= PAGE_TARGET_MS
-            all_met &= met
-            print(f"{label:<42} {p50:8.1f} {p95:8.1f}  {'met' if met else 'MISSED'}")
-        print(f"{'dashboard, first request (cold cache)':<42} {cold_ms:8.1f}")
+    cases.append(("dashboard (settled days cached)", "/audit/dashboard/"))
+    all_met = measure_cases(client, cases, options.repeat, PAGE_TARGET_MS, width=42)
+    print(f"{'dashboard, first request (cold cache)':<42} {cold_ms:8.1f}")
 
-        connection.close()
-        worker = subprocess.run(
-            [sys.executable, __file__, "--export-worker", url],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        figures = json.loads(worker.stdout.strip().splitlines()[-1])
-        rate = figures["rows"] / figures["seconds"]
-        rate_met = rate >= EXPORT_TARGET_ROWS_PER_S and figures["rows"] == options.entries
-        memory_met = figures["peak_mb"] <= EXPORT_TARGET_MB
-        all_met &= rate_met and memory_met
-        print(
-            f"export: {figures['rows']:,} rows, {figures['bytes'] / 1e6:,.0f} MB of CSV in "
-            f"{figures['seconds']:.1f} s = {rate:,.0f} rows/s "
-            f"(target >= {EXPORT_TARGET_ROWS_PER_S:,}: {'met' if rate_met else 'MISSED'})"
-        )
-        print(
-            f"export process peak memory: {figures['peak_mb']:.0f} MB "
-            f"({figures['peak_mb'] - figures['before_mb']:+.0f} MB during the export; "
-            f"target <= {EXPORT_TARGET_MB:.0f} MB: {'met' if memory_met else 'MISSED'})"
-        )
-        print("all targets met" if all_met else "some targets missed")
-        return 0 if all_met else 1
-    finally:
-        if options.keep:
-            print(f"kept: {url}")
-        elif given:
-            drop_postgres_database(url)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    connection.close()
+    worker = subprocess.run(
+        [sys.executable, __file__, "--export-worker", url],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    figures = json.loads(worker.stdout.strip().splitlines()[-1])
+    rate = figures["rows"] / figures["seconds"]
+    rate_met = rate >= EXPORT_TARGET_ROWS_PER_S and figures["rows"] == options.entries
+    memory_met = figures["peak_mb"] <= EXPORT_TARGET_MB
+    all_met &= rate_met and memory_met
+    print(
+        f"export: {figures['rows']:,} rows, {figures['bytes'] / 1e6:,.0f} MB of CSV in "
+        f"{figures['seconds']:.1f} s = {rate:,.0f} rows/s "
+        f"(target >= {EXPORT_TARGET_ROWS_PER_S:,}: {'met' if rate_met else 'MISSED'})"
+    )
+    print(
+        f"export process peak memory: {figures['peak_mb']:.0f} MB "
+        f"({figures['peak_mb'] - figures['before_mb']:+.0f} MB during the export; "
+        f"target <= {EXPORT_TARGET_MB:.0f} MB: {'met' if memory_met else 'MISSED'})"
+    )
+    print("all targets met" if all_met else "some targets missed")
+    return 0 if all_met else 1
 
 
 if __name__ == "__main__":

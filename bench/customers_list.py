@@ -14,18 +14,12 @@ Options: --customers N (default 100000), --repeat N (default 30), --keep (keep t
 """
 
 import argparse
-import os
 import random
-import shutil
-import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import analyse, bench_database, measure_cases
+
 TARGET_MS = 100.0
 
 FAMILY_NAMES = [
@@ -55,45 +49,6 @@ GIVEN_NAMES = [
 MOBILE_PREFIXES = ["090", "091", "093", "094", "096", "097", "098", "032", "035", "038",
                    "070", "077", "079", "081", "083", "085", "088"]  # fmt: skip
 MAIL_DOMAINS = ["gmail.com", "yahoo.com.vn", "outlook.com", "fpt.vn", "vnpt.vn"]
-
-
-def configure(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-    import django
-
-    django.setup()
-
-
-def bench_database_url(given: str | None, workdir: str) -> str:
-    if not given:
-        return f"sqlite:///{workdir}/bench.sqlite3"
-    parts = urlsplit(given)
-    name = (parts.path.lstrip("/") or "crmadmin") + "_bench"
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _postgres_admin(url: str, sql: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql)
-
-
-def create_postgres_database(url: str) -> None:
-    name = urlsplit(url).path.lstrip("/")
-    _postgres_admin(url, f'DROP DATABASE IF EXISTS "{name}"')
-    _postgres_admin(url, f'CREATE DATABASE "{name}"')
-
-
-def drop_postgres_database(url: str) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    name = urlsplit(url).path.lstrip("/")
-    _postgres_admin(url, f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def vietnamese_name(rng: random.Random) -> str:
@@ -197,34 +152,6 @@ def fill_register(count: int, rng: random.Random) -> tuple[int, int]:
     return count, phones_total
 
 
-def analyse() -> None:
-    """Statistics for the planner, as a database in service has them (PostgreSQL's
-    autovacuum also sets the visibility map that lets COUNT(*) read only an index)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-
-
-def measure(client, url: str, repeat: int) -> list[float]:
-    for _ in range(3):
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    return times
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -232,72 +159,54 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     options = parser.parse_args()
 
-    given = os.environ.get("DATABASE_URL")
-    workdir = "" if given else tempfile.mkdtemp(prefix="crmadmin-bench-customers-")
-    url = bench_database_url(given, workdir)
-    if given:
-        create_postgres_database(url)
-    configure(url)
+    with bench_database(prefix="crmadmin-bench-customers-", keep=options.keep):
+        from django.test.utils import setup_test_environment
 
-    from django.core.management import call_command
+        setup_test_environment()
+        return run(options)
+
+
+def run(options) -> int:
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
     from crmadmin.codes.models import Status
     from crmadmin.customers.models import CustomerPhone
 
-    setup_test_environment()
-    try:
-        call_command("migrate", verbosity=0)
-        rng = random.Random(20261129)
-        started = time.perf_counter()
-        customers, phones = fill_register(options.customers, rng)
-        analyse()
-        print(
-            f"{connection.vendor}: {customers:,} customers, {phones:,} phones "
-            f"inserted in {time.perf_counter() - started:.1f} s"
-        )
+    rng = random.Random(20261129)
+    started = time.perf_counter()
+    customers, phones = fill_register(options.customers, rng)
+    analyse()
+    print(
+        f"{connection.vendor}: {customers:,} customers, {phones:,} phones "
+        f"inserted in {time.perf_counter() - started:.1f} s"
+    )
 
-        from django.contrib.auth import get_user_model
-        from django.contrib.auth.models import Group
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
 
-        user = get_user_model().objects.create_user(username="bench-support")
-        user.groups.add(Group.objects.get(name="Support"))
-        client = Client()
-        client.force_login(user)
+    user = get_user_model().objects.create_user(username="bench-support")
+    user.groups.add(Group.objects.get(name="Support"))
+    client = Client()
+    client.force_login(user)
 
-        sample = CustomerPhone.objects.order_by("pk")[phones // 2].number
-        part = f"{sample[-6:-3]} {sample[-3:]}"
-        status = Status.objects.get(code="VIP")
-        cases = [
-            ("no filter", "/customers/"),
-            ("name search without accents", "/customers/?q=nguyen+van+an"),
-            (f"partial phone search ({part})", f"/customers/?q={part.replace(' ', '+')}"),
-            ("status filter", f"/customers/?status={status.code}"),
-            ("page 100", "/customers/?page=100"),
-            # Beyond the five of the issue: a search that matches 4 in 10 customers, and
-            # a search with a filter in the name order.
-            ("broad name search (nguyen)", "/customers/?q=nguyen"),
-            ("search + status + sort by name", f"/customers/?q=van&status={status.code}&sort=name"),
-        ]
-        print(f"{'case':<40} {'p50 ms':>8} {'p95 ms':>8}  target p95 <= {TARGET_MS:.0f} ms")
-        all_met = True
-        for label, case_url in cases:
-            times = measure(client, case_url, options.repeat)
-            p50, p95 = statistics.median(times), percentile(times, 0.95)
-            met = p95 <= TARGET_MS
-            all_met &= met
-            print(f"{label:<40} {p50:8.1f} {p95:8.1f}  {'met' if met else 'MISSED'}")
-        print("all targets met" if all_met else "some targets missed")
-        return 0 if all_met else 1
-    finally:
-        if options.keep:
-            print(f"kept: {url}")
-        elif given:
-            drop_postgres_database(url)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    sample = CustomerPhone.objects.order_by("pk")[phones // 2].number
+    part = f"{sample[-6:-3]} {sample[-3:]}"
+    status = Status.objects.get(code="VIP")
+    cases = [
+        ("no filter", "/customers/"),
+        ("name search without accents", "/customers/?q=nguyen+van+an"),
+        (f"partial phone search ({part})", f"/customers/?q={part.replace(' ', '+')}"),
+        ("status filter", f"/customers/?status={status.code}"),
+        ("page 100", "/customers/?page=100"),
+        # Beyond the five of the issue: a search that matches 4 in 10 customers, and
+        # a search with a filter in the name order.
+        ("broad name search (nguyen)", "/customers/?q=nguyen"),
+        ("search + status + sort by name", f"/customers/?q=van&status={status.code}&sort=name"),
+    ]
+    all_met = measure_cases(client, cases, options.repeat, TARGET_MS, width=40)
+    print("all targets met" if all_met else "some targets missed")
+    return 0 if all_met else 1
 
 
 if __name__ == "__main__":

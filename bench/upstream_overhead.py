@@ -23,8 +23,9 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from _common import configure, migrate, percentile
+
 TARGET_RATIO = 1.15
-ROOT = Path(__file__).resolve().parent.parent
 ANSWER = json.dumps({"status": 1, "error": 0, "message": "success", "data": "KH"}).encode()
 
 
@@ -54,21 +55,17 @@ def stub_crm(latency_s: float) -> ThreadingHTTPServer:
 
 
 def setup_django(api_url: str, database: Path) -> None:
-    sys.path.insert(0, str(ROOT))
+    """Always SQLite (as in development), whatever DATABASE_URL says."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
     # Production mode: with DEBUG on, Django would also keep every SQL query in memory.
     os.environ["DEBUG"] = "false"
     os.environ["SECRET_KEY"] = "bench-only-secret-key-" + uuid.uuid4().hex
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
     os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
     os.environ["CRM_API_URL"] = api_url
     os.environ["CRM_API_TOKEN"] = "bench-static-token"
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
+    configure(f"sqlite:///{database}")
+    migrate()
 
 
 def payload(i: int) -> dict:
@@ -86,11 +83,6 @@ def payload(i: int) -> dict:
             {"field_key": "SO_THICH", "field_value": "Cà phê"},
         ],
     }
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> int:

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from crmadmin.audit.models import AuditEntry
+from crmadmin.audit.recorder import OUTCOME_FIELDS
 
 
 @admin.register(AuditEntry)
@@ -31,21 +32,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
         (None, {"fields": ("operation", "record_kind", "code", "new_code", "request_id")}),
         (_("who"), {"fields": ("actor", "actor_username", "actor_ip")}),
         (_("timing"), {"fields": ("started_at", "finished_at", "duration_ms")}),
-        (
-            _("outcome"),
-            {
-                "fields": (
-                    "outcome",
-                    "failure_kind",
-                    "http_status",
-                    "upstream_status",
-                    "upstream_error",
-                    "upstream_message",
-                    "upstream_data",
-                    "error_detail",
-                )
-            },
-        ),
+        (_("outcome"), {"fields": OUTCOME_FIELDS}),
         (_("request"), {"fields": ("request_body", "snapshot_before")}),
     )
 

@@ -20,9 +20,8 @@ from django.utils import timezone
 from crmadmin.audit.models import AuditEntry, AuditEntryImmutable, Outcome
 from crmadmin.core.middleware import current_client_ip
 
-COMPLETED_FIELDS = (
-    "finished_at",
-    "duration_ms",
+# What the CRM's answer (or its absence) says: written when the entry is completed.
+OUTCOME_FIELDS = (
     "outcome",
     "failure_kind",
     "http_status",
@@ -32,6 +31,7 @@ COMPLETED_FIELDS = (
     "upstream_data",
     "error_detail",
 )
+COMPLETED_FIELDS = ("finished_at", "duration_ms", *OUTCOME_FIELDS)
 
 _statements: dict[str, tuple[str, str]] = {}
 

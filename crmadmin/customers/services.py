@@ -33,22 +33,17 @@ from crmadmin.upstream import call
 def snapshot_of(customer: Customer) -> dict[str, Any]:
     """The register's record in the wire's own keys, so the audit log can compare it
     key by key with what an update sent."""
-    snapshot: dict[str, Any] = {
-        "customer_no": customer.code,
-        "customer_name": customer.name,
-        "customer_phones": [phone.number for phone in _ordered_phones(customer)],
-        "customer_address": customer.address,
-        "customer_email": customer.email,
-        "customer_status_code": customer.status.code,
-        "customer_type_code": customer.type.code,
-        "customer_group_name": customer.group.name,
-    }
-    values = _stored_values(customer)
-    if values:
-        snapshot["fileds"] = [
-            {"field_key": field.code, "field_value": value} for field, value in values.items()
-        ]
-    return snapshot
+    return _wire_body(
+        code=customer.code,
+        name=customer.name,
+        phones=[phone.number for phone in _ordered_phones(customer)],
+        email=customer.email,
+        address=customer.address,
+        status=customer.status,
+        type=customer.type,
+        group=customer.group,
+        fileds=_fileds(_stored_values(customer), previous={}),
+    )
 
 
 def customer_create(

@@ -20,11 +20,7 @@ sync:
 run: export DEBUG ?= true
 run: export PORT := $(PORT)
 run: sync
-	$(MANAGE) migrate --noinput
-	$(MANAGE) createcachetable
-	$(MANAGE) collectstatic --noinput --verbosity 0
-	$(MANAGE) ensure_admin
-	$(MANAGE) seed_demo
+	$(MANAGE) bootstrap
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: sync lint

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from crmadmin.core import views as core_views
 
@@ -14,6 +16,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The language switcher is on the login page too, so it must not need a signed-in user.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("customers/", include("crmadmin.customers.urls")),
     path("codes/", include("crmadmin.codes.urls")),
     path("audit/", include("crmadmin.audit.urls")),

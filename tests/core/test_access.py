@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 SAMPLE_VALUES = {"kind": "statuses", "pk": "1", "id": "1", "entry_id": "1"}
 PUBLIC_NAMESPACES = {"admin", "sandbox"}  # admin has its own login; sandbox speaks OAuth.
-PUBLIC_NAMES = {"login", "logout", "healthz"}
+PUBLIC_NAMES = {"login", "logout", "healthz", "set_language"}
 
 
 def _walk(patterns, prefix="", namespace=None):

@@ -4,36 +4,18 @@ Customers point at statuses, types and groups by foreign key, so a change of cod
 (``code_rename``) keeps every customer attached; only the wire carries codes.
 """
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crmadmin.core.models import Tracked
 from crmadmin.core.text import fold
 
 
-class CodeRecord(models.Model):
+class CodeRecord(Tracked):
     code = models.CharField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=255)
     # fold(code + " " + name): lower-case, accent-free, indexed, so search is one LIKE.
     search_text = models.CharField(max_length=400, editable=False, db_index=True, default="")
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("last change"), auto_now=True, db_index=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("changed by"),
-    )
 
     class Meta:
         abstract = True

@@ -1,10 +1,10 @@
 """The customer register: local copies of the customers the CRM confirmed."""
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crmadmin.codes.models import Field, Group, Status, Type
+from crmadmin.core.models import Tracked
 from crmadmin.core.text import fold
 from crmadmin.customers.phones import national_digits
 
@@ -23,7 +23,7 @@ def phone_digits_of(numbers) -> str:
     return " ".join(national_digits(number) for number in numbers)
 
 
-class Customer(models.Model):
+class Customer(Tracked):
     code = models.CharField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=255)
     # fold(name): lower-case and accent-free, so "nguyen van an" finds "Nguyễn Văn An".
@@ -45,24 +45,6 @@ class Customer(models.Model):
     )
     group = models.ForeignKey(
         Group, on_delete=models.PROTECT, related_name="customers", verbose_name=_("group")
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("last change"), auto_now=True, db_index=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("changed by"),
     )
 
     class Meta:

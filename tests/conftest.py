@@ -155,7 +155,7 @@ def browser_login(live_server):
         page.goto(f"{live_server.url}/login/")
         page.fill("#id_username", user.get_username())
         page.fill("#id_password", password)
-        page.click("button[type=submit]")
+        page.click("#main button[type=submit]")
         page.wait_for_url(f"{live_server.url}/")
         return page
 

@@ -1,0 +1,7 @@
+# "2 Dec 2026" and "2 Dec 2026, 14:05:09": see crmadmin/formats/__init__.py.
+DATE_FORMAT = "j M Y"
+DATETIME_FORMAT = "j M Y, H:i:s"
+MONTH_DAY_FORMAT = "j M"
+TIME_FORMAT = "H:i:s"
+SHORT_DATE_FORMAT = DATE_FORMAT
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT

@@ -19,6 +19,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from crmadmin.accounts.middleware import start_idle_clock
+
+        user_logged_in.connect(start_idle_clock, dispatch_uid="crmadmin.accounts.idle_clock")
         post_migrate.connect(
             _restore_roles, sender=self, dispatch_uid="crmadmin.accounts.restore_roles"
         )

@@ -1,43 +1,38 @@
 """The three staff roles as Django groups, and exactly which permissions each holds.
 
-This table is the source of truth; a data migration applies it (``sync_roles``) so
-the groups exist in every database, test databases included.
+``ROLE_PERMISSIONS`` is the source of truth, derived from the registry of record kinds:
+support staff write customers and read reference codes, administrators also write
+reference codes, managers read every kind and the audit log. A data migration applies it
+(``sync_roles``), and so does every later ``migrate``, so the groups exist in every
+database, test databases included, and a new kind's permissions reach the roles.
 """
 
-from django.utils.translation import gettext_lazy as _
+from collections.abc import Iterable
+
+from crmadmin.kinds import ACTIONS, KINDS, RecordKind
 
 SUPPORT = "Support"
 ADMINISTRATOR = "Administrator"
 MANAGER = "Manager"
 
-ROLE_LABELS = {SUPPORT: _("Support"), ADMINISTRATOR: _("Administrator"), MANAGER: _("Manager")}
+AUDIT_PERMISSIONS = ["audit.view_auditentry", "audit.export_auditentry"]
 
-CODE_MODELS = ("status", "type", "group", "field")
 
-_CUSTOMER_WRITE = [
-    "customers.view_customer",
-    "customers.add_customer",
-    "customers.change_customer",
-    "customers.rename_customer",
-    "customers.delete_customer",
-]
-_CODES_READ = [f"codes.view_{model}" for model in CODE_MODELS]
-_CODES_WRITE = [
-    f"codes.{action}_{model}"
-    for model in CODE_MODELS
-    for action in ("add", "change", "rename", "delete")
-]
+def role_permissions(kinds: Iterable[RecordKind]) -> dict[str, list[str]]:
+    """Each role's permissions over these kinds of record."""
+    kinds = list(kinds)
+    read = [kind.permission("view") for kind in kinds]
+    write = {kind.name: [kind.permission(action) for action in ACTIONS] for kind in kinds}
+    records_write = [p for kind in kinds if not kind.reference for p in write[kind.name]]
+    codes_write = [p for kind in kinds if kind.reference for p in write[kind.name]]
+    return {
+        SUPPORT: [*read, *records_write],
+        ADMINISTRATOR: [*read, *records_write, *codes_write],
+        MANAGER: [*read, *AUDIT_PERMISSIONS],
+    }
 
-ROLE_PERMISSIONS: dict[str, list[str]] = {
-    SUPPORT: [*_CUSTOMER_WRITE, *_CODES_READ],
-    ADMINISTRATOR: [*_CUSTOMER_WRITE, *_CODES_READ, *_CODES_WRITE],
-    MANAGER: [
-        "customers.view_customer",
-        *_CODES_READ,
-        "audit.view_auditentry",
-        "audit.export_auditentry",
-    ],
-}
+
+ROLE_PERMISSIONS: dict[str, list[str]] = role_permissions(KINDS.values())
 
 
 def create_all_permissions(apps) -> None:

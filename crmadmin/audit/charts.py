@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -114,7 +115,7 @@ def stacked_bar_chart(
                 width=bar_width,
                 top=round(y, 2),
                 segments=segments,
-                label=day.strftime("%d/%m") if from_end % label_every == 0 else "",
+                label=date_format(day, "MONTH_DAY_FORMAT") if from_end % label_every == 0 else "",
                 label_x=round(x + bar_width / 2, 2),
             )
         )

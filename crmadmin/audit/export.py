@@ -18,28 +18,9 @@ from itertools import islice
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from crmadmin.audit.selectors import AuditFilters, export_rows
+from crmadmin.audit.selectors.export_rows import HEADER, export_rows
+from crmadmin.audit.selectors.listing import AuditFilters
 
-HEADER = (
-    "id",
-    "started_at",
-    "finished_at",
-    "actor_username",
-    "actor_ip",
-    "operation",
-    "record_kind",
-    "code",
-    "new_code",
-    "outcome",
-    "failure_kind",
-    "http_status",
-    "upstream_status",
-    "upstream_error",
-    "upstream_message",
-    "duration_ms",
-    "request_id",
-    "request_body",
-)
 BOM = "\ufeff"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Rows written per chunk of the response: fewer, larger writes to the socket.
@@ -184,8 +165,8 @@ def _line(row: tuple, stamp: _LocalStamps) -> str:
 
 
 def csv_chunks(rows: Iterable[tuple], *, zone: tzinfo) -> Iterator[str]:
-    """The CSV text of ``rows`` (``selectors.EXPORT_FIELDS`` tuples), BOM and header first,
-    in chunks of ``_ROWS_PER_CHUNK`` rows.
+    """The CSV text of ``rows`` (tuples in ``export_rows.COLUMNS`` order, which ``_line``
+    unpacks), BOM and header first, in chunks of ``_ROWS_PER_CHUNK`` rows.
 
     Lines are formatted here rather than by ``csv.writer``: the csv module quotes
     character by character, which for the JSON body (all quotes and commas) took three

@@ -6,24 +6,17 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from crmadmin.audit.models import Outcome
-from crmadmin.audit.selectors import SHOWN_IN_PROGRESS, SHOWN_UNKNOWN, AuditFilters
-from crmadmin.upstream.operations import (
-    CREATE,
-    DELETE,
-    KINDS,
-    OPERATIONS,
-    RENAME,
-    TOKEN_OPERATION,
-    UPDATE,
-)
+from crmadmin.audit import events
+from crmadmin.audit.models import LOCAL, Outcome
+from crmadmin.audit.selectors.listing import AuditFilters
+from crmadmin.audit.selectors.outcome import SHOWN_IN_PROGRESS, SHOWN_UNKNOWN
+from crmadmin.core.forms import DateField
+from crmadmin.kinds import CREATE, DELETE, KINDS, RENAME, UPDATE
+from crmadmin.upstream.operations import OPERATIONS, TOKEN_OPERATION
 
 KIND_LABELS = {
-    "customer": _("customer"),
-    "status": _("status"),
-    "type": _("type"),
-    "group": _("group"),
-    "field": _("field"),
+    **{kind.name: kind.audit_label for kind in KINDS.values()},
+    LOCAL: _("local event"),
 }
 ACTION_LABELS = {
     CREATE: _("create"),
@@ -50,6 +43,8 @@ def operation_label(name: str) -> str:
     """``"status.rename"`` → "status: change code"; ``"auth.token"`` → "token request"."""
     if name == TOKEN_OPERATION:
         return str(_("token request"))
+    if name in events.LABELS:
+        return str(events.LABELS[name])
     operation = OPERATIONS.get(name)
     if operation is None:
         return name
@@ -61,7 +56,7 @@ def outcome_label(shown_outcome: str) -> str:
 
 
 def _operation_choices():
-    names = [TOKEN_OPERATION, *OPERATIONS]
+    names = [TOKEN_OPERATION, *OPERATIONS, *events.LABELS]
     return [("", _("Any operation")), *((name, operation_label(name)) for name in names)]
 
 
@@ -103,7 +98,10 @@ class AuditFilterForm(forms.Form):
     )
     record_kind = forms.ChoiceField(
         label=_("Record kind"),
-        choices=lambda: [("", _("Any kind")), *((kind, kind_label(kind)) for kind in KINDS)],
+        choices=lambda: [
+            ("", _("Any kind")),
+            *((kind, kind_label(kind)) for kind in (*KINDS, LOCAL)),
+        ],
         required=False,
         widget=PlainSelect,
     )
@@ -114,11 +112,18 @@ class AuditFilterForm(forms.Form):
         required=False,
         widget=PlainSelect,
     )
-    date_from = forms.DateField(
+    date_from = DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    job = forms.IntegerField(
+        label=_("Job"),
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
 
     def __init__(self, *args, actors, **kwargs):
@@ -148,4 +153,5 @@ class AuditFilterForm(forms.Form):
             outcome=data.get("outcome") or "",
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
+            job_id=data.get("job"),
         )

@@ -10,11 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from crmadmin.audit import export
+from crmadmin.audit import chain, events, export
 from crmadmin.audit.charts import render_svg, stacked_bar_chart
 from crmadmin.audit.forms import (
     OUTCOME_LABELS,
@@ -23,21 +23,18 @@ from crmadmin.audit.forms import (
     operation_label,
     outcome_label,
 )
-from crmadmin.audit.models import AuditEntry
-from crmadmin.audit.selectors import (
-    SHOWN_OUTCOMES,
-    Cursor,
-    activity,
-    actors_with_entries,
-    audit_entry,
-    audit_page,
-    changes_sent,
-)
+from crmadmin.audit.models import LOCAL, AuditEntry
+from crmadmin.audit.selectors.activity import DASHBOARD_DAYS, WORK_KINDS, activity
+from crmadmin.audit.selectors.comparison import changes_sent
+from crmadmin.audit.selectors.listing import Cursor, actors_with_entries, audit_entry, audit_page
+from crmadmin.audit.selectors.outcome import SHOWN_OUTCOMES
 from crmadmin.audit.templatetags.audit_tags import duration
-from crmadmin.codes.kinds import KINDS as CODE_KINDS
-from crmadmin.customers.models import Customer
+from crmadmin.core.screens import render_screen
+from crmadmin.kinds import KINDS
 
 VIEW = "audit.view_auditentry"
+# The periods the activity dashboard offers, in days (today included).
+DASHBOARD_PERIODS = (7, 30, 90)
 EXPORT = "audit.export_auditentry"
 
 
@@ -46,8 +43,10 @@ def _list_url(query: dict[str, str]) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
-def _wants_partial(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
+def _actors(request: HttpRequest):
+    """The actor choices: people with CRM calls, or with local events when those are asked."""
+    local = request.GET.get("record_kind") == LOCAL or request.GET.get("operation") in events.LABELS
+    return actors_with_entries(local_events=local)
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ class ListRow:
             pk=entry.pk,
             detail_url=reverse("audit:detail", args=[entry.pk]),
             started_iso=started.isoformat(),
-            started_text=started.strftime("%Y-%m-%d %H:%M:%S"),
+            started_text=date_format(started, "DATETIME_FORMAT"),
             actor_id=entry.actor_id,
             actor_name=entry.actor_username or str(entry.actor_id or ""),
             actor_url=_list_url({"actor": str(entry.actor_id)}) if entry.actor_id else "",
@@ -94,7 +93,7 @@ class ListRow:
 @require_GET
 @permission_required(VIEW, raise_exception=True)
 def audit_list(request: HttpRequest) -> HttpResponse:
-    form = AuditFilterForm(request.GET, actors=actors_with_entries())
+    form = AuditFilterForm(request.GET, actors=_actors(request))
     form.is_valid()
     filters = form.filters()
     before = Cursor.parse(request.GET.get("before"))
@@ -112,10 +111,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "export_url": f"{reverse('audit:export')}?{urlencode(query)}",
         "can_export": request.user.has_perm(EXPORT),
     }
-    template = "audit/list.html#results" if _wants_partial(request) else "audit/list.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    return render_screen(request, "audit/list.html", context)
 
 
 def _record_page_url(entry: AuditEntry, user) -> str:
@@ -124,20 +120,15 @@ def _record_page_url(entry: AuditEntry, user) -> str:
     code = entry.new_code or entry.code
     if not code:
         return ""
-    if entry.record_kind == "customer":
-        if user.has_perm("customers.view_customer") and Customer.objects.filter(code=code).exists():
-            return reverse("customers:detail", kwargs={"code": code})
+    kind = KINDS.get(entry.record_kind)
+    if kind is None or not user.has_perm(kind.permission("view")):
         return ""
-    for kind in CODE_KINDS.values():
-        if kind.wire_name == entry.record_kind:
-            if (
-                user.has_perm(kind.permission("view"))
-                and kind.model.objects.filter(code=code).exists()
-            ):
-                url = reverse("codes:list", kwargs={"kind": kind.slug})
-                return f"{url}?{urlencode({'q': code})}"
-            return ""
-    return ""
+    if not kind.model.objects.filter(code=code).exists():
+        return ""
+    if not kind.reference:
+        return reverse(f"{kind.slug}:detail", kwargs={"code": code})
+    url = reverse("codes:list", kwargs={"kind": kind.slug})
+    return f"{url}?{urlencode({'q': code})}"
 
 
 @require_GET
@@ -161,7 +152,7 @@ def audit_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
 @require_GET
 @permission_required((VIEW, EXPORT), raise_exception=True)
 def audit_export(request: HttpRequest) -> HttpResponse:
-    form = AuditFilterForm(request.GET, actors=actors_with_entries())
+    form = AuditFilterForm(request.GET, actors=_actors(request))
     if not form.is_valid():
         # Exporting without the filter the person asked for would hand out more than meant.
         problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
@@ -169,13 +160,19 @@ def audit_export(request: HttpRequest) -> HttpResponse:
             _("The export's filter is not valid (%(problems)s).") % {"problems": problems},
             content_type="text/plain; charset=utf-8",
         )
-    return export.csv_response(filters=form.filters())
+    filters = form.filters()
+    events.record(
+        events.AUDIT_EXPORTED, actor=request.user, details={"filters": filters.as_query()}
+    )
+    return export.csv_response(filters=filters)
 
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
 def audit_dashboard(request: HttpRequest) -> HttpResponse:
-    summary = activity()
+    days = request.GET.get("days", "")
+    days = int(days) if days in {str(choice) for choice in DASHBOARD_PERIODS} else DASHBOARD_DAYS
+    summary = activity(days=days)
     chart = stacked_bar_chart(
         [(day, day_summary.outcomes) for day, day_summary in summary.days],
         series=SHOWN_OUTCOMES,
@@ -202,5 +199,20 @@ def audit_dashboard(request: HttpRequest) -> HttpResponse:
             ),
             "series": SHOWN_OUTCOMES,
             "day_rows": day_rows,
+            "days": days,
+            "periods": [
+                {"days": choice, "url": f"{reverse('audit:dashboard')}?days={choice}"}
+                for choice in DASHBOARD_PERIODS
+            ],
+            "work_days": [
+                {
+                    "day": day,
+                    "counts": [day_summary.work_count(kind) for kind in WORK_KINDS],
+                }
+                for day, day_summary in reversed(summary.days)
+                if day_summary.work
+            ],
+            "last_check": chain.latest_verification(),
+            "last_good": chain.latest_verification(ok=True),
         },
     )

@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     f"Created superuser 'admin' with the password: {password}\n"
                     "It is shown only this once. Change it with: "
-                    "python manage.py changepassword admin"
+                    ".venv/bin/python manage.py changepassword admin"
                 )
             )
         else:

@@ -4,11 +4,13 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crmadmin \\
         python -m uv run python bench/audit_log.py         # PostgreSQL
 
-On PostgreSQL the benchmark works in its own database, ``crmadmin_bench_audit`` on the
-given server, created at the start and dropped at the end. The log is filled with raw
-multi-row inserts (COPY on PostgreSQL) of realistic entries: operations, outcomes,
-failure kinds, durations and Vietnamese request bodies in the proportions of a busy
-deployment, oldest first as the recorder writes them. The seeding time is printed.
+On PostgreSQL the benchmark works in its own database on the given server, named after the
+given one with ``_bench_audit`` (``crmadmin_bench_audit``), so that engineers sharing a
+server do not drop each other's; it is created at the start and dropped at the end. The
+log is filled with raw multi-row inserts (COPY on PostgreSQL) of realistic entries:
+operations, outcomes, failure kinds, durations and Vietnamese request bodies in the
+proportions of a busy deployment, oldest first as the recorder writes them. The seeding
+time is printed.
 
 Then each case is requested through Django's test client as a manager (DEBUG off, no
 template instrumentation), REPEAT times after a warm-up, and p50/p95 are printed:
@@ -17,15 +19,23 @@ the first page, a filtered page (one user, 7 days), the 50th page reached by fol
 cold request is printed on its own: it reads 30 days once and caches the settled days).
 The export of the whole table runs in a subprocess, which reports rows per second and
 its peak resident memory (VmHWM, else ru_maxrss) and the growth over its state before the export.
+Last, ``audit_verify``'s walk of the hash chain over every entry is timed (the seeding
+links the entries as the recorder does: a link per entry, one more per completion), as
+``manage.py audit_verify`` runs it (two processes at once on a machine of two cores or
+more). Besides the wall time, which a loaded machine stretches, it prints the CPU
+seconds of this process and its walkers, per link, and the ratio of the two.
 
-Targets: pages p95 <= 100 ms; export >= 50,000 rows/s with peak memory <= 200 MB.
+Targets: pages p95 <= 100 ms; export >= 50,000 rows/s with peak memory <= 200 MB;
+verifying the chain <= 30 s.
 
 Options: --entries N (default 1,000,000), --days N (90), --users N (50), --repeat N (30),
---keep (keep the database and print where it is).
+--keep (keep the database and print where it is), --verify-only (seed, then time only the
+chain's verification: no pages, no export).
 """
 
 import argparse
 import json
+import os
 import random
 import re
 import resource
@@ -34,13 +44,15 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from html import unescape
+from urllib.parse import urlsplit
 
 from _common import ROOT, analyse, bench_database, configure, get, measure_cases
 
 PAGE_TARGET_MS = 100.0
 EXPORT_TARGET_ROWS_PER_S = 50_000
 EXPORT_TARGET_MB = 200.0
-BENCH_DATABASE = "crmadmin_bench_audit"
+VERIFY_TARGET_S = 30.0
+BENCH_SUFFIX = "_bench_audit"
 MANAGER = "bench-manager"
 BATCH = 10_000
 
@@ -77,6 +89,7 @@ COLUMNS = (
     "request_id", "request_body", "snapshot_before", "started_at", "finished_at",
     "duration_ms", "outcome", "failure_kind", "http_status", "upstream_status",
     "upstream_error", "upstream_message", "upstream_data", "error_detail",
+    "chain_seq", "chain_hash", "completion_seq", "completion_hash",
 )  # fmt: skip
 
 
@@ -138,7 +151,14 @@ def _call(rng: random.Random, operation: str) -> tuple[str, str, str, dict, dict
 
 
 def generate(rng: random.Random, count: int, span: timedelta, end: datetime, users: list):
-    """Rows of COLUMNS, oldest first (as the recorder appends them), in batches."""
+    """Rows of COLUMNS, oldest first (as the recorder appends them), in batches, linked
+    into the hash chain as the recorder links them."""
+    from django.db import connection
+
+    from crmadmin.audit import chain
+
+    started_names, vendor = chain.started_columns(), connection.vendor
+    seq, previous = 0, chain.GENESIS
     operations, op_weights = zip(*OPERATIONS, strict=True)
     outcomes, out_weights = zip(*OUTCOMES, strict=True)
     failures, failure_weights = zip(*FAILURES, strict=True)
@@ -178,21 +198,52 @@ def generate(rng: random.Random, count: int, span: timedelta, end: datetime, use
                 http_status, error_detail = 200, "answer is not JSON"
         pending = outcome == "pending"
         finished_at = None if pending else started_at + timedelta(milliseconds=duration)
+        started = {
+            "actor_id": actor_id,
+            "actor_username": username,
+            "actor_ip": f"10.{rng.randint(0, 3)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            "operation": operation,
+            "record_kind": kind,
+            "code": code,
+            "new_code": new_code,
+            "request_id": f"{rng.getrandbits(128):032x}",
+            "request_body": body,
+            "snapshot_before": before,
+            "started_at": started_at,
+            "job_id": None,  # calls made by a person, not a background job
+        }
+        completed = {
+            "finished_at": finished_at,
+            "duration_ms": None if pending else round(duration, 3),
+            "outcome": outcome,
+            "failure_kind": failure_kind or "",
+            "http_status": http_status,
+            "upstream_status": upstream_status,
+            "upstream_error": upstream_error,
+            "upstream_message": upstream_message,
+            "upstream_data": None if upstream_data is None else json.loads(upstream_data),
+            "error_detail": error_detail,
+        }
+        seq += 1
+        text = chain.content(
+            started_names, [started[name] for name in started_names], vendor=vendor
+        )
+        chain_seq, chain_hash = seq, chain.digest(previous, seq, text)
+        previous = chain_hash
+        completion_seq = completion_hash = None
+        if not pending:
+            seq += 1
+            text = chain.completed_content(chain_hash, completed, vendor)
+            completion_seq, completion_hash = seq, chain.digest(previous, seq, text)
+            previous = completion_hash
         batch.append(
             (
-                actor_id,
-                username,
-                f"10.{rng.randint(0, 3)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-                operation,
-                kind,
-                code,
-                new_code,
-                f"{rng.getrandbits(128):032x}",
+                *(started[name] for name in COLUMNS[:8]),
                 json.dumps(body),
                 None if before is None else json.dumps(before),
                 started_at,
                 finished_at,
-                None if pending else round(duration, 3),
+                completed["duration_ms"],
                 outcome,
                 failure_kind or "",
                 http_status,
@@ -201,6 +252,10 @@ def generate(rng: random.Random, count: int, span: timedelta, end: datetime, use
                 upstream_message,
                 upstream_data,
                 error_detail,
+                chain_seq,
+                chain_hash,
+                completion_seq,
+                completion_hash or "",
             )
         )
         if len(batch) == BATCH:
@@ -323,6 +378,12 @@ def export_worker(database_url: str) -> None:
     )
 
 
+def bench_name(given: str | None) -> str | None:
+    if not given:
+        return None
+    return (urlsplit(given).path.lstrip("/") or "crmadmin") + BENCH_SUFFIX
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
@@ -330,6 +391,9 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--verify-only", action="store_true", help="time only audit_verify after seeding"
+    )
     parser.add_argument("--export-worker", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.export_worker:
@@ -338,7 +402,7 @@ def main() -> int:
 
     with bench_database(
         prefix="crmadmin-bench-audit-",
-        name=BENCH_DATABASE,
+        name=bench_name(os.environ.get("DATABASE_URL")),
         filename="bench-audit.sqlite3",
         keep=options.keep,
         production=True,
@@ -347,11 +411,8 @@ def main() -> int:
 
 
 def run(options, url: str) -> int:
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
-    from django.utils import timezone
 
     call_command("createcachetable", verbosity=0)
     started = time.perf_counter()
@@ -360,6 +421,20 @@ def run(options, url: str) -> int:
         f"{connection.vendor}: {options.entries:,} audit entries over {options.days} days "
         f"and {options.users} users seeded in {time.perf_counter() - started:.1f} s"
     )
+
+    all_met = True
+    if not options.verify_only:
+        all_met = measure_screens(options, url, users)
+    all_met &= measure_verify(options)
+    print("all targets met" if all_met else "some targets missed")
+    return 0 if all_met else 1
+
+
+def measure_screens(options, url: str, users: list) -> bool:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
 
     client = Client()
     client.force_login(get_user_model().objects.get(username=MANAGER))
@@ -412,8 +487,59 @@ def run(options, url: str) -> int:
         f"({figures['peak_mb'] - figures['before_mb']:+.0f} MB during the export; "
         f"target <= {EXPORT_TARGET_MB:.0f} MB: {'met' if memory_met else 'MISSED'})"
     )
-    print("all targets met" if all_met else "some targets missed")
-    return 0 if all_met else 1
+
+    return all_met
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) of this process and its children, or of process ``pid``
+    (the database server's backend, when it runs on this machine)."""
+    if pid is None:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_verify(options) -> bool:
+    """Time ``audit_verify``'s walk: wall time against the target, and the CPU seconds
+    it took here and in PostgreSQL's backend (the machine's load changes the first, not
+    the others)."""
+    from django.db import connection
+
+    from crmadmin.audit import chain
+
+    backend = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+    cpu_before, server_before = cpu_seconds(), cpu_seconds(backend) if backend else 0.0
+    started = time.perf_counter()
+    result = chain.verify()
+    verify_s = time.perf_counter() - started
+    cpu_s = cpu_seconds() - cpu_before
+    server_s = cpu_seconds(backend) - server_before if backend else 0.0
+    verify_met = result.ok and verify_s <= VERIFY_TARGET_S
+    print(
+        f"audit_verify: {result.links:,} links of {options.entries:,} entries "
+        f"{'verified' if result.ok else 'BROKEN: ' + result.message} in {verify_s:.1f} s "
+        f"(target <= {VERIFY_TARGET_S:.0f} s: {'met' if verify_met else 'MISSED'})"
+    )
+    per_link = 1e6 / max(result.links, 1)
+    server = ""
+    if backend and server_s == server_s:  # NaN: the walkers had connections of their own
+        server = f", database server {server_s:.1f} s"
+    print(
+        f"audit_verify CPU: this process {cpu_s:.1f} s ({cpu_s * per_link:.2f} us per link)"
+        f"{server}; wall time / CPU time {verify_s / max(cpu_s, 1e-9):.2f}"
+    )
+    return verify_met
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from crmadmin.accounts.forms import SignInForm
 from crmadmin.core import views as core_views
 
 urlpatterns = [
@@ -12,7 +13,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path(
         "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        core_views.LoginView.as_view(authentication_form=SignInForm),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -21,6 +22,9 @@ urlpatterns = [
     path("customers/", include("crmadmin.customers.urls")),
     path("codes/", include("crmadmin.codes.urls")),
     path("audit/", include("crmadmin.audit.urls")),
+    path("import/", include("crmadmin.imports.urls")),
+    path("attention/", include("crmadmin.reconcile.urls")),
+    path("jobs/", include("crmadmin.jobs.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -6,9 +6,17 @@ import shutil
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from hypothesis import settings as hypothesis_settings
 
 from crmadmin.accounts.roles import ADMINISTRATOR, MANAGER, SUPPORT
 from tests.crm import STATIC_TOKEN, fake_crm
+
+# Property tests stay quick in `make test`: a modest number of examples, no per-example
+# deadline (a loaded CI machine is slow, not wrong), no example database left behind.
+# HYPOTHESIS_PROFILE=thorough explores more.
+hypothesis_settings.register_profile("crmadmin", max_examples=60, deadline=None, database=None)
+hypothesis_settings.register_profile("thorough", max_examples=2000, deadline=None, database=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "crmadmin"))
 
 # Playwright's sync API runs an event loop in the test thread; Django must allow ORM
 # calls there (the browser tests use live_server with transaction=True).
@@ -156,7 +164,10 @@ def browser_login(live_server):
         page.fill("#id_username", user.get_username())
         page.fill("#id_password", password)
         page.click("#main button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        # Home, or Customers for Support (issue 10 item 8).
+        page.wait_for_url(
+            lambda url: url in {f"{live_server.url}/", f"{live_server.url}/customers/"}
+        )
         return page
 
     return login

@@ -6,6 +6,7 @@ with ``responses``; integration and browser tests point it at the sandbox of the
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("CRM_SANDBOX", "true")
@@ -22,3 +23,10 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Live-server threads must not keep connections open past a test: PostgreSQL refuses to
 # drop a test database that still has users.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # Background jobs run their calls in threads, and the job tests start real worker
+    # processes: they all need a database file they can open, which an in-memory test
+    # database is not (and shared-cache memory databases lock instead of waiting).
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"crmadmin-test-{os.getpid()}.sqlite3")
+    }

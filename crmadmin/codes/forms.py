@@ -6,43 +6,21 @@ from the kinds table, and ``cleaned_data`` become the service's keyword argument
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from crmadmin.codes import selectors
-from crmadmin.codes.kinds import CodeKind, Detail
 from crmadmin.codes.models import CodeRecord
+from crmadmin.core.codes import CodeField
+from crmadmin.core.forms import NameField, VersionedForm
+from crmadmin.core.validators import validate_no_control
+from crmadmin.kinds import Detail, RecordKind
 
-CODE_MAX_LENGTH = 64
-
-validate_code_characters = RegexValidator(
-    r"\A[A-Za-z0-9_.\-]+\Z",
-    _("Use only letters (A to Z, without accents), digits, “_”, “-” and “.”; no spaces."),
-    code="invalid_code",
-)
-
-
-def validate_code_not_dots(value: str) -> None:
-    # "." and ".." cannot be addressed in a URL: browsers resolve them as path segments.
-    if value.strip(".") == "":
-        raise ValidationError(_("A code needs at least one letter or digit."), code="dots")
+# Words that are paths of a kind's pages: /codes/<kind>/new/ is the create page, so a code
+# "new" would have no page of its own.
+RESERVED_CODES = frozenset({"new"})
 
 
-def code_field(label) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        max_length=CODE_MAX_LENGTH,
-        strip=True,
-        validators=[validate_code_characters, validate_code_not_dots],
-        help_text=_(
-            "Up to %(max)d letters, digits, “_”, “-” or “.”, as the CRM knows it, e.g. VIP_2025."
-        )
-        % {"max": CODE_MAX_LENGTH},
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-
-
-def _detail_field(kind: CodeKind, detail: Detail, current: str | None) -> forms.Field:
+def _detail_field(kind: RecordKind, detail: Detail, current: str | None) -> forms.Field:
     label = kind.detail_label(detail)
     if detail.choices:
         choices = list(detail.choices)
@@ -55,30 +33,43 @@ def _detail_field(kind: CodeKind, detail: Detail, current: str | None) -> forms.
     field = kind.model._meta.get_field(detail.attr).formfield(label=label, required=detail.required)
     if isinstance(field.widget, forms.Textarea):
         field.widget.attrs["rows"] = 3
+    if isinstance(field, forms.CharField):
+        field.validators.append(validate_no_control)
     return field
 
 
-class CodeDetailsForm(forms.Form):
+class CodeDetailsForm(VersionedForm):
     """Name and the kind's details: the edit form, and the base of the create form."""
 
-    def __init__(self, *args, kind: CodeKind, record: CodeRecord | None = None, **kwargs):
+    def __init__(self, *args, kind: RecordKind, record: CodeRecord | None = None, **kwargs):
         if record is not None and "initial" not in kwargs:
             kwargs["initial"] = kind.snapshot(record)
         super().__init__(*args, **kwargs)
         self.kind = kind
         self.record = record
-        self.fields["name"] = kind.model._meta.get_field("name").formfield(
-            label=_("Name"), required=True
+        if record is not None:
+            self.versioned(record.version, kind.snapshot(record))
+        else:
+            del self.fields["version"], self.fields["opened"]
+        self.fields["name"] = NameField(
+            label=_("Name"), max_length=kind.model._meta.get_field("name").max_length
         )
         for detail in kind.details:
             current = getattr(record, detail.attr) if record is not None else None
             self.fields[detail.attr] = _detail_field(kind, detail, current)
 
+    def service_arguments(self) -> dict:
+        """``cleaned_data`` as the service's keywords (the opened snapshot is the page's)."""
+        return {key: value for key, value in self.cleaned_data.items() if key != "opened"}
+
 
 class CodeCreateForm(CodeDetailsForm):
-    def __init__(self, *args, kind: CodeKind, **kwargs):
+    def __init__(self, *args, kind: RecordKind, **kwargs):
         super().__init__(*args, kind=kind, **kwargs)
-        self.fields = {"code": code_field(_("Code")), **self.fields}
+        self.fields = {
+            "code": CodeField(label=_("Code"), reserved=RESERVED_CODES),
+            **self.fields,
+        }
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"]
@@ -92,12 +83,13 @@ class CodeCreateForm(CodeDetailsForm):
         return code
 
 
-class CodeRenameForm(forms.Form):
-    def __init__(self, *args, kind: CodeKind, record: CodeRecord, **kwargs):
+class CodeRenameForm(VersionedForm):
+    def __init__(self, *args, kind: RecordKind, record: CodeRecord, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
         self.record = record
-        self.fields["new_code"] = code_field(_("New code"))
+        self.fields["new_code"] = CodeField(label=_("New code"), reserved=RESERVED_CODES)
+        self.versioned(record.version, kind.snapshot(record))
 
     def clean_new_code(self) -> str:
         new_code = self.cleaned_data["new_code"]
@@ -113,3 +105,13 @@ class CodeRenameForm(forms.Form):
                 params={"code": clash.code, "name": clash.name},
             )
         return new_code
+
+
+class CodeDeleteForm(VersionedForm):
+    """The delete confirmation: only the version it was shown at."""
+
+    def __init__(self, *args, kind: RecordKind, record: CodeRecord, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.record = record
+        self.versioned(record.version, kind.snapshot(record))

@@ -7,15 +7,18 @@ Customers point at statuses, types and groups by foreign key, so a change of cod
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crmadmin.core.codes import CODE_MAX_LENGTH
 from crmadmin.core.models import Tracked
 from crmadmin.core.text import fold
 
 
 class CodeRecord(Tracked):
-    code = models.CharField(_("code"), max_length=64, unique=True)
+    code = models.CharField(_("code"), max_length=CODE_MAX_LENGTH, unique=True)
     name = models.CharField(_("name"), max_length=255)
     # fold(code + " " + name): lower-case, accent-free, indexed, so search is one LIKE.
     search_text = models.CharField(max_length=400, editable=False, db_index=True, default="")
+    # Raised by every register change: a form opened at an older version is refused (409).
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         abstract = True
@@ -52,22 +55,6 @@ class Group(CodeRecord):
         verbose_name = _("customer group")
         verbose_name_plural = _("customer groups")
         permissions = [("rename_group", "Can change the code of customer group")]
-
-
-class FieldType(models.TextChoices):
-    """The custom-field types the customer form knows how to render.
-
-    The wire carries ``field_type`` as a free string; a value the register holds but
-    this list does not know is shown as it is and rendered as plain text.
-    """
-
-    TEXT = "text", _("Text")
-    LONG_TEXT = "textarea", _("Long text")
-    NUMBER = "number", _("Number")
-    DATE = "date", _("Date")
-    EMAIL = "email", _("E-mail")
-    PHONE = "phone", _("Phone")
-    URL = "url", _("URL")
 
 
 class Field(CodeRecord):

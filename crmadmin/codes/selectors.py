@@ -4,9 +4,11 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from crmadmin.codes.kinds import CodeKind
+from crmadmin.audit.selectors.listing import code_after_renames
 from crmadmin.codes.models import CodeRecord
+from crmadmin.core.codes import clashing
 from crmadmin.core.text import fold
+from crmadmin.kinds import RecordKind
 
 # The sort keys the list offers, each with a stable tie-breaker.
 SORTS: dict[str, tuple[str, ...]] = {
@@ -20,7 +22,7 @@ SORTS: dict[str, tuple[str, ...]] = {
 DEFAULT_SORT = "code"
 
 
-def _usage_count(kind: CodeKind) -> Coalesce:
+def _usage_count(kind: RecordKind) -> Coalesce:
     """A correlated count of the rows that use each code (customers, or field values).
 
     A subquery rather than a JOIN + GROUP BY: it is evaluated for the page's rows only
@@ -38,7 +40,7 @@ def _usage_count(kind: CodeKind) -> Coalesce:
     return Coalesce(Subquery(users, output_field=IntegerField()), Value(0))
 
 
-def code_list(*, kind: CodeKind, query: str = "", sort: str = DEFAULT_SORT) -> QuerySet:
+def code_list(*, kind: RecordKind, query: str = "", sort: str = DEFAULT_SORT) -> QuerySet:
     """The kind's codes matching ``query`` (code or name, any case, any accents), sorted.
 
     Each record carries ``usage``: how many customers use it.
@@ -52,29 +54,29 @@ def code_list(*, kind: CodeKind, query: str = "", sort: str = DEFAULT_SORT) -> Q
     )
 
 
-def code_has_any(*, kind: CodeKind) -> bool:
-    return kind.model.objects.exists()
-
-
-def code_get(*, kind: CodeKind, code: str) -> CodeRecord:
+def code_get(*, kind: RecordKind, code: str) -> CodeRecord:
     """The record with exactly this code (404 when the register has none)."""
     return get_object_or_404(kind.model, code=code)
 
 
-def code_usage(*, kind: CodeKind, record: CodeRecord) -> int:
+def code_usage(*, kind: RecordKind, record: CodeRecord) -> int:
     """How many customers use ``record`` (for fields: how many have a value for it)."""
     return getattr(record, kind.usage_relation).count()
 
 
 def code_taken(
-    *, kind: CodeKind, code: str, exclude: CodeRecord | None = None
+    *, kind: RecordKind, code: str, exclude: CodeRecord | None = None
 ) -> CodeRecord | None:
-    """The record whose code clashes with ``code`` (ignoring case), if any.
+    """The record whose code clashes with ``code`` under the one case policy
+    (:mod:`crmadmin.core.codes`: case never distinguishes two codes of a kind)."""
+    return clashing(kind.model.objects.all(), code, exclude=exclude)
 
-    Case is ignored because the CRM's own code lookups may well be case-insensitive
-    (its routes are): "vip" and "VIP" side by side would be an accident waiting to happen.
-    """
-    records = kind.model.objects.filter(code__iexact=code)
-    if exclude is not None:
-        records = records.exclude(pk=exclude.pk)
-    return records.first()
+
+def current_code_of(*, kind: RecordKind, code: str) -> str | None:
+    """The code a record of ``kind`` once called ``code`` has now, when the rename history
+    is unambiguous (see ``audit.selectors.code_after_renames``); otherwise None."""
+    return code_after_renames(
+        kind=kind.name,
+        code=code,
+        exists=lambda candidate: kind.model.objects.filter(code=candidate).exists(),
+    )

@@ -29,3 +29,28 @@ class Tracked(models.Model):
 
     class Meta:
         abstract = True
+
+
+class RecordLease(models.Model):
+    """One record's write lock: held by one writer, until released or until it expires.
+
+    A row per (kind, code); the unique constraint makes taking it atomic on every
+    database, across processes and hosts. A writer that dies keeps its row, and the
+    next writer takes it over once ``expires_at`` (the call budget) has passed.
+    """
+
+    kind = models.CharField(max_length=16)
+    code = models.CharField(max_length=128)
+    token = models.CharField(max_length=32, db_index=True)
+    holder = models.CharField(max_length=150, blank=True)
+    operation = models.CharField(max_length=32, blank=True)
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="one_lease_per_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.code} ({self.holder or '-'})"

@@ -1,10 +1,16 @@
-"""The navigation bar: what each entry needs, so a user sees only what they may open."""
+"""The navigation bar: what each entry needs, so a user sees only what they may open.
 
+One entry per kind of record, from the registry (``crmadmin.kinds``), then the audit log.
+"""
+
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from crmadmin.kinds import KINDS, RecordKind
 
 
 @dataclass(frozen=True)
@@ -23,43 +29,32 @@ class NavEntry:
 
 REFERENCE_CODES = _("Reference codes")
 
-NAV_ENTRIES = (
-    NavEntry("customers", _("Customers"), "customers:list", "customers.view_customer"),
-    NavEntry(
-        "statuses",
-        _("Statuses"),
-        "codes:list",
-        "codes.view_status",
-        (("kind", "statuses"),),
-        REFERENCE_CODES,
-    ),
-    NavEntry(
-        "types",
-        _("Types"),
-        "codes:list",
-        "codes.view_type",
-        (("kind", "types"),),
-        REFERENCE_CODES,
-    ),
-    NavEntry(
-        "groups",
-        _("Groups"),
-        "codes:list",
-        "codes.view_group",
-        (("kind", "groups"),),
-        REFERENCE_CODES,
-    ),
-    NavEntry(
-        "fields",
-        _("Fields"),
-        "codes:list",
-        "codes.view_field",
-        (("kind", "fields"),),
-        REFERENCE_CODES,
-    ),
-    NavEntry("audit", _("Audit log"), "audit:list", "audit.view_auditentry"),
-    NavEntry("activity", _("Activity"), "audit:dashboard", "audit.view_auditentry"),
-)
+
+def kind_entry(kind: RecordKind) -> NavEntry:
+    """A kind's list: the reference-code screens by slug, or the kind's own screens."""
+    if kind.reference:
+        return NavEntry(
+            kind.slug,
+            kind.nav_label,
+            "codes:list",
+            kind.permission("view"),
+            (("kind", kind.slug),),
+            REFERENCE_CODES,
+        )
+    return NavEntry(kind.slug, kind.nav_label, f"{kind.slug}:list", kind.permission("view"))
+
+
+def nav_entries(kinds: Iterable[RecordKind]) -> tuple[NavEntry, ...]:
+    """Records first, then reference codes, then the audit log's two pages."""
+    ordered = sorted(kinds, key=lambda kind: kind.reference)
+    return (
+        *(kind_entry(kind) for kind in ordered),
+        NavEntry("audit", _("Audit log"), "audit:list", "audit.view_auditentry"),
+        NavEntry("activity", _("Activity"), "audit:dashboard", "audit.view_auditentry"),
+    )
+
+
+NAV_ENTRIES = nav_entries(KINDS.values())
 
 
 def entries_for(user) -> list[NavEntry]:

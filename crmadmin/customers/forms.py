@@ -1,60 +1,35 @@
 """Forms of the customer screens: they validate and normalise, nothing else."""
 
-import re
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from crmadmin.codes.models import Field, FieldType, Group, Status, Type
+from crmadmin.codes.models import Field, Group, Status, Type
+from crmadmin.core.codes import CodeField, clashing
+from crmadmin.core.forms import DateField, NameField, NumberField, VersionedForm
+from crmadmin.core.validators import plain_decimal, validate_no_control
 from crmadmin.customers import phones as phone_numbers
 from crmadmin.customers.models import Customer
 from crmadmin.customers.selectors import DEFAULT_SORT, SORTS, custom_fields
+from crmadmin.customers.services import snapshot_of
+from crmadmin.kinds import FieldType
 
-CODE_MAX_LENGTH = 64
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Path words of the customer URLs: /customers/new/ must stay the create page.
 RESERVED_CODES = frozenset({"new"})
 CUSTOM_FIELD_PREFIX = "cf_"
 
 
-def validate_code(value: str) -> None:
-    if not _CODE.match(value):
-        raise ValidationError(
-            _(
-                "Use letters, digits, “_”, “-” and “.” only, starting with a letter or "
-                "a digit; no spaces."
-            ),
-            code="code_characters",
-        )
-    if value.lower() in RESERVED_CODES:
-        raise ValidationError(
-            _("“%(code)s” is reserved by the dashboard; choose another code."),
-            code="code_reserved",
-            params={"code": value},
-        )
-
-
 def validate_code_is_free(value: str, *, current: Customer | None = None) -> None:
-    taken = Customer.objects.filter(code=value)
-    if current is not None:
-        taken = taken.exclude(pk=current.pk)
-    if taken.exists():
+    """The one case policy (:mod:`crmadmin.core.codes`): "kh0001" is taken by "KH0001"."""
+    clash = clashing(Customer.objects.all(), value, exclude=current)
+    if clash is not None:
         raise ValidationError(
             _("Another customer already has the code “%(code)s”."),
             code="code_taken",
-            params={"code": value},
-        )
-
-
-class CodeField(forms.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            max_length=CODE_MAX_LENGTH,
-            strip=True,
-            validators=[validate_code],
-            **kwargs,
+            params={"code": clash.code},
         )
 
 
@@ -81,47 +56,62 @@ class PhoneListWidget(forms.Widget):
 
 
 class PhoneListField(forms.Field):
-    """The customer's phones, in order: each normalised and validated, blanks dropped,
-    repeats of one number removed; at least one required."""
+    """The customer's phones, in order: blanks dropped, each validated and put in its
+    wire form; at least one, at most :data:`~crmadmin.customers.phones.MAX_PHONES`, and
+    no number twice, however it is written ("0912.345.678" is "+84 912 345 678")."""
 
     widget = PhoneListWidget
     default_error_messages = {
         "required": _("Enter at least one phone number."),
-        "repeated": _("%(number)s is entered twice."),
+        "too_many": _("A customer has at most %(max)d phone numbers; %(count)d were entered."),
+        "repeated": _("“%(number)s” is the same number as “%(first)s”."),
     }
 
     def to_python(self, value):
         if not value:
             return []
-        return [phone_numbers.normalise(str(raw)) for raw in value if str(raw).strip()]
+        return [str(raw).strip() for raw in value if str(raw).strip()]
 
     def validate(self, value):
         if not value:
             raise ValidationError(self.error_messages["required"], code="required")
-        errors = []
-        seen = set()
-        for number in value:
+        if len(value) > phone_numbers.MAX_PHONES:
+            raise ValidationError(
+                self.error_messages["too_many"],
+                code="too_many",
+                params={"max": phone_numbers.MAX_PHONES, "count": len(value)},
+            )
+
+    def clean(self, value):
+        typed = self.to_python(value)
+        self.validate(typed)
+        numbers: list[str] = []
+        errors: list[ValidationError] = []
+        first_of: dict[str, str] = {}
+        for raw in typed:
             try:
-                phone_numbers.validate(number)
+                number, key = phone_numbers.read(raw)
             except ValidationError as error:
                 errors.extend(error.error_list)
                 continue
-            digits = phone_numbers.national_digits(number)
-            if digits in seen:
+            if key in first_of:
                 errors.append(
                     ValidationError(
                         self.error_messages["repeated"],
                         code="repeated",
-                        params={"number": number},
+                        params={"number": raw, "first": first_of[key]},
                     )
                 )
-            seen.add(digits)
+                continue
+            first_of[key] = raw
+            numbers.append(number)
         if errors:
             raise ValidationError(errors)
+        return numbers
 
 
 class PhoneNumberField(forms.CharField):
-    """A custom field of type ``phone``: one number, normalised like the customer's."""
+    """A custom field of type ``phone``: one number, validated and sent like the customer's."""
 
     widget = forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
 
@@ -129,9 +119,7 @@ class PhoneNumberField(forms.CharField):
         value = super().clean(value)
         if not value:
             return value
-        number = phone_numbers.normalise(value)
-        phone_numbers.validate(number)
-        return number
+        return phone_numbers.normalise(value)
 
 
 def _custom_form_field(field: Field) -> forms.Field:
@@ -142,11 +130,15 @@ def _custom_form_field(field: Field) -> forms.Field:
     }
     match field.field_type:
         case FieldType.LONG_TEXT:
-            return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **options)
+            return forms.CharField(
+                widget=forms.Textarea(attrs={"rows": 3}),
+                validators=[validate_no_control],
+                **options,
+            )
         case FieldType.NUMBER:
-            return forms.DecimalField(widget=forms.NumberInput(attrs={"step": "any"}), **options)
+            return NumberField(**options)
         case FieldType.DATE:
-            return forms.DateField(
+            return DateField(
                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **options
             )
         case FieldType.EMAIL:
@@ -156,27 +148,31 @@ def _custom_form_field(field: Field) -> forms.Field:
         case FieldType.URL:
             return forms.URLField(assume_scheme="https", **options)
         case _:
-            return forms.CharField(**options)
+            return forms.CharField(validators=[validate_no_control], **options)
 
 
 def _wire_value(value: Any) -> str:
     """A custom field's cleaned value as the CRM receives it (a string)."""
     if value is None:
         return ""
+    if isinstance(value, Decimal):
+        return plain_decimal(value)  # "12.5", never "1.25E+1"
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value).strip()
 
 
-class CustomerForm(forms.Form):
+class CustomerForm(VersionedForm):
     """Create (with ``code``) or edit (``customer`` given, no ``code``) one customer.
 
     Custom fields are added from the register's definitions as ``cf_<id>``;
     :meth:`service_arguments` turns ``cleaned_data`` into the service's keyword arguments.
     """
 
-    code = CodeField(label=_("Code"))
-    name = forms.CharField(label=_("Name"), max_length=255, strip=True)
+    max_phones = phone_numbers.MAX_PHONES  # the template disables "Add phone" there
+
+    code = CodeField(label=_("Code"), reserved=RESERVED_CODES)
+    name = NameField(label=_("Name"))
     phones = PhoneListField(label=_("Phones"))
     email = forms.EmailField(label=_("E-mail"), required=False)
     address = forms.CharField(label=_("Address"), max_length=500, required=False)
@@ -194,7 +190,9 @@ class CustomerForm(forms.Form):
         if customer is not None:
             del self.fields["code"]
             self.fields["name"].widget.attrs["autofocus"] = True
+            self.versioned(customer.version, snapshot_of(customer))
         else:
+            del self.fields["version"], self.fields["opened"]
             self.fields["code"].widget.attrs["autofocus"] = True
         self.fields["email"].widget.attrs["autocomplete"] = "off"
         self.custom_fields = list(custom_fields())
@@ -235,6 +233,8 @@ class CustomerForm(forms.Form):
         }
         if self.customer is None:
             arguments["code"] = data["code"]
+        else:
+            arguments["version"] = data.get("version")
         return arguments
 
 
@@ -253,13 +253,14 @@ def initial_of(customer: Customer) -> dict[str, Any]:
     return initial
 
 
-class RenameForm(forms.Form):
-    new_code = CodeField(label=_("New code"))
+class RenameForm(VersionedForm):
+    new_code = CodeField(label=_("New code"), reserved=RESERVED_CODES)
 
     def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
         self.customer = customer
         super().__init__(*args, **kwargs)
         self.fields["new_code"].widget.attrs["autofocus"] = True
+        self.versioned(customer.version, snapshot_of(customer))
 
     def clean_new_code(self) -> str:
         new_code = self.cleaned_data["new_code"]
@@ -269,6 +270,15 @@ class RenameForm(forms.Form):
             )
         validate_code_is_free(new_code, current=self.customer)
         return new_code
+
+
+class DeleteForm(VersionedForm):
+    """The delete confirmation: only the version it was shown at."""
+
+    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
+        self.customer = customer
+        super().__init__(*args, **kwargs)
+        self.versioned(customer.version, snapshot_of(customer))
 
 
 class ListFilterForm(forms.Form):
@@ -296,6 +306,10 @@ class ListFilterForm(forms.Form):
         to_field_name="code",
         empty_label=_("All groups"),
     )
+    # Customers with a value in this custom field (the field's delete page links here).
+    field = forms.ModelChoiceField(
+        queryset=Field.objects.all(), required=False, to_field_name="code", widget=forms.HiddenInput
+    )
     sort = forms.ChoiceField(
         required=False, choices=[(key, key) for key in SORTS], widget=forms.HiddenInput
     )
@@ -309,5 +323,6 @@ class ListFilterForm(forms.Form):
             "status": data.get("status"),
             "type": data.get("type"),
             "group": data.get("group"),
+            "field": data.get("field"),
             "sort": data.get("sort") or DEFAULT_SORT,
         }

@@ -4,34 +4,45 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crmadmin.codes.models import Field, Group, Status, Type
+from crmadmin.core.codes import CODE_MAX_LENGTH
 from crmadmin.core.models import Tracked
 from crmadmin.core.text import fold
-from crmadmin.customers.phones import national_digits
+from crmadmin.customers.phones import comparison_key
 
-# Separates the parts of ``Customer.search_text``: fold() turns every run of white space
-# into one space, so no folded search term contains a tab and none matches across parts.
-SEARCH_TEXT_SEPARATOR = "\t"
+# Opens each part of ``Customer.search_text``. fold() turns every run of white space into
+# one space, so no search word contains the tab and none matches across two parts; the
+# space puts one before every word of the text, so " an" finds the word that begins with
+# "an" ("Văn An"), wherever it stands.
+SEARCH_TEXT_PART = "\t "
 
 
-def search_text_of(*, code: str, name: str, email: str) -> str:
-    """What the list's search box is compared with: code, name and e-mail, folded."""
-    return SEARCH_TEXT_SEPARATOR.join((fold(code), fold(name), fold(email)))
+def search_text_of(
+    *, code: str, name: str, email: str, address: str, folded_name: str | None = None
+) -> str:
+    r"""What the list's search box is compared with: code, name, e-mail and address,
+    folded, each opened by :data:`SEARCH_TEXT_PART`:
+    ``"\t kh0001\t nguyen van an\t an@example.vn\t 12 le loi"``. ``folded_name``:
+    ``fold(name)`` when the caller has it already (it is ``search_name`` too)."""
+    if folded_name is None:
+        folded_name = fold(name)
+    parts = (fold(code), folded_name, fold(email), fold(address))
+    return "".join(SEARCH_TEXT_PART + part for part in parts)
 
 
 def phone_digits_of(numbers) -> str:
-    """``Customer.phone_digits`` for these phone numbers."""
-    return " ".join(national_digits(number) for number in numbers)
+    """``Customer.phone_digits`` for these phone numbers: their comparison keys."""
+    return " ".join(comparison_key(number) for number in numbers)
 
 
 class Customer(Tracked):
-    code = models.CharField(_("code"), max_length=64, unique=True)
+    code = models.CharField(_("code"), max_length=CODE_MAX_LENGTH, unique=True)
     name = models.CharField(_("name"), max_length=255)
     # fold(name): lower-case and accent-free, so "nguyen van an" finds "Nguyễn Văn An".
     search_name = models.CharField(max_length=255, editable=False, db_index=True, default="")
-    # search_text_of(code, name, email): the search box's one LIKE '%term%' reads one
-    # column (migration 0003 gives it a trigram index on PostgreSQL).
+    # search_text_of(code, name, email, address): every word of the search box is looked
+    # for in this one column (trigram indexes: migrations 0003 on PostgreSQL, 0004 SQLite).
     search_text = models.CharField(max_length=1024, editable=False, default="")
-    # The national digits of every phone, space-separated ("912345678 283456789"), kept
+    # The comparison key of every phone, space-separated ("84912345678 842838221234"), kept
     # by the services beside CustomerPhone: a phone search then reads the same rows as
     # the text search, one scan (or one trigram index) instead of a join.
     phone_digits = models.CharField(max_length=1024, editable=False, default="")
@@ -46,6 +57,8 @@ class Customer(Tracked):
     group = models.ForeignKey(
         Group, on_delete=models.PROTECT, related_name="customers", verbose_name=_("group")
     )
+    # Raised by every register change: a form opened at an older version is refused (409).
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         ordering = ["code"]
@@ -58,7 +71,9 @@ class Customer(Tracked):
 
     def save(self, *args, **kwargs):
         self.search_name = fold(self.name)
-        self.search_text = search_text_of(code=self.code, name=self.name, email=self.email)
+        self.search_text = search_text_of(
+            code=self.code, name=self.name, email=self.email, address=self.address
+        )
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {
                 *kwargs["update_fields"],
@@ -72,9 +87,9 @@ class Customer(Tracked):
 class CustomerPhone(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
     position = models.PositiveSmallIntegerField(default=0)
-    # As sent to the CRM: spaces, dots and dashes removed, a leading "+" kept.
+    # As sent to the CRM (phones.normalise): "0912345678", or "+14155552671" abroad.
     number = models.CharField(_("phone"), max_length=32)
-    # Digits only, national form (leading 0 / 84 / +84 dropped), for search in any format.
+    # phones.comparison_key: E.164's digits ("84912345678"), one key however it was typed.
     digits = models.CharField(max_length=32, db_index=True, editable=False)
 
     class Meta:
@@ -86,7 +101,7 @@ class CustomerPhone(models.Model):
         return self.number
 
     def save(self, *args, **kwargs):
-        self.digits = national_digits(self.number)
+        self.digits = comparison_key(self.number)
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "digits"}
         super().save(*args, **kwargs)

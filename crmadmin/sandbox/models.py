@@ -9,12 +9,18 @@ codes and the group's *name*.
 from django.db import models
 from django.db.models import Q
 
-# Lengths the sandbox accepts; longer values are rejected with a documented error code.
-CODE_MAX_LENGTH = 64
-NAME_MAX_LENGTH = 255
-FIELD_TYPE_MAX_LENGTH = 64
-EMAIL_MAX_LENGTH = 254
-PHONE_MAX_LENGTH = 32
+# The columns hold what the CRM accepts (the contract's lengths; longer values are rejected
+# with its error code 1005) and the reference-code kinds of the registry.
+from crmadmin.kinds import (
+    CODE_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    FIELD_TYPE_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    reference_kinds,
+)
+
+# (value, label) of SandboxCode.kind: each reference-code kind by its wire name.
+CODE_KIND_CHOICES = [(kind.name, kind.name.capitalize()) for kind in reference_kinds().values()]
 
 
 class SandboxToken(models.Model):
@@ -33,17 +39,10 @@ class SandboxToken(models.Model):
         return f"{self.kind} token until {self.expires_at:%Y-%m-%d %H:%M:%S}"
 
 
-class CodeKind(models.TextChoices):
-    STATUS = "status"
-    TYPE = "type"
-    GROUP = "group"
-    FIELD = "field"
-
-
 class SandboxCode(models.Model):
     """A customer status, type, group or custom-field definition held by the sandbox."""
 
-    kind = models.CharField(max_length=8, choices=CodeKind.choices)
+    kind = models.CharField(max_length=8, choices=CODE_KIND_CHOICES)
     code = models.CharField(max_length=CODE_MAX_LENGTH)
     name = models.CharField(max_length=NAME_MAX_LENGTH)
     description = models.TextField(blank=True)

@@ -1,26 +1,34 @@
-"""The 20 CRM calls the sandbox answers, as a table of (entity, action) → handler.
+"""The 20 CRM calls the sandbox answers, as a table of (entity, action) → handler (``HANDLERS``).
+
+The customer's four calls are written out; every reference-code kind of the registry
+(``crmadmin.kinds``) gets the same four generic handlers, driven by its declaration.
 
 Each handler reads the parsed JSON body (the tenant pair already checked), changes
 the sandbox's tables and returns the envelope's ``data``, or raises ``Rejection``.
 The caller runs it inside one short transaction.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 
-from crmadmin.sandbox.errors import ErrorCode, Rejection
-from crmadmin.sandbox.models import (
+from django.db.models import Q
+
+from crmadmin.kinds import (
     CODE_MAX_LENGTH,
+    CUSTOM_FIELDS_KEY,
     EMAIL_MAX_LENGTH,
-    FIELD_TYPE_MAX_LENGTH,
+    KINDS,
     NAME_MAX_LENGTH,
     PHONE_MAX_LENGTH,
-    CodeKind,
-    SandboxCode,
-    SandboxCustomer,
-    SandboxFieldValue,
+    RecordKind,
 )
+from crmadmin.sandbox.errors import ErrorCode, Rejection
+from crmadmin.sandbox.models import SandboxCode, SandboxCustomer, SandboxFieldValue
+
+# The kinds a sandbox customer points at: by a column of the same name, or (custom
+# fields) through its values.
+STATUS, TYPE, GROUP, FIELD = "status", "type", "group", "field"
 
 
 class Body:
@@ -118,13 +126,34 @@ class Attribute:
 
 @dataclass(frozen=True)
 class CodeKindSpec:
-    kind: CodeKind
-    label: str  # as the CRM's messages name it
-    attributes: tuple[Attribute, ...]
+    """A reference-code kind as the sandbox stores and checks it, from its declaration.
+
+    Details are stored in the ``SandboxCode`` column of the same name (``description``,
+    ``field_type``): a kind with a detail of another name needs that column too.
+    """
+
+    kind: RecordKind
+
+    @property
+    def name(self) -> str:
+        return self.kind.name
+
+    @property
+    def label(self) -> str:
+        return self.kind.crm_label  # as the CRM's messages name it
 
     @property
     def code_key(self) -> str:
-        return f"{self.kind}_no"
+        return self.kind.code_key
+
+    @property
+    def attributes(self) -> tuple[Attribute, ...]:
+        name = Attribute(self.kind.key("name"), "name", True, NAME_MAX_LENGTH)
+        details = (
+            Attribute(detail.wire_key, detail.attr, detail.required, detail.max_length)
+            for detail in self.kind.details
+        )
+        return (name, *details)
 
     def values(self, body: Body) -> dict[str, str]:
         return {
@@ -136,52 +165,27 @@ class CodeKindSpec:
 
     def usage(self, record: SandboxCode) -> int:
         """How many sandbox customers use ``record``."""
-        if self.kind == CodeKind.FIELD:
+        if self.name == FIELD:
             return SandboxFieldValue.objects.filter(field=record).count()
-        return SandboxCustomer.objects.filter(**{self.kind.value: record}).count()
-
-
-def _name(kind: str) -> Attribute:
-    return Attribute(f"{kind}_name", "name", True, NAME_MAX_LENGTH)
-
-
-def _description(kind: str) -> Attribute:
-    return Attribute(f"{kind}_description", "description", False, None)
-
-
-CODE_KINDS = {
-    spec.kind.value: spec
-    for spec in (
-        CodeKindSpec(CodeKind.STATUS, "trạng thái khách hàng", (_name("status"),)),
-        CodeKindSpec(CodeKind.TYPE, "loại khách hàng", (_name("type"),)),
-        CodeKindSpec(CodeKind.GROUP, "nhóm khách hàng", (_name("group"), _description("group"))),
-        CodeKindSpec(
-            CodeKind.FIELD,
-            "trường thông tin khách hàng",
-            (
-                _name("field"),
-                Attribute("field_type", "field_type", True, FIELD_TYPE_MAX_LENGTH),
-                _description("field"),
-            ),
-        ),
-    )
-}
+        if self.name in (STATUS, TYPE, GROUP):
+            return SandboxCustomer.objects.filter(**{self.name: record}).count()
+        return 0
 
 
 def _find_code(spec: CodeKindSpec, code: str) -> SandboxCode:
-    record = SandboxCode.objects.filter(kind=spec.kind, code=code).first()
+    record = SandboxCode.objects.filter(kind=spec.name, code=code).first()
     if record is None:
         raise Rejection(ErrorCode.UNKNOWN_CODE, f"Không tìm thấy {spec.label} có mã: {code}.")
     return record
 
 
 def _refuse_duplicate_code(spec: CodeKindSpec, code: str) -> None:
-    if SandboxCode.objects.filter(kind=spec.kind, code=code).exists():
+    if SandboxCode.objects.filter(kind=spec.name, code=code).exists():
         raise Rejection(ErrorCode.DUPLICATE_CODE, f"Mã {spec.label} đã tồn tại: {code}.")
 
 
 def _refuse_duplicate_group_name(name: str, *, other_than: SandboxCode | None = None) -> None:
-    others = SandboxCode.objects.filter(kind=CodeKind.GROUP, name=name)
+    others = SandboxCode.objects.filter(kind=GROUP, name=name)
     if other_than is not None:
         others = others.exclude(pk=other_than.pk)
     if others.exists():
@@ -194,9 +198,9 @@ def code_create(spec: CodeKindSpec, body: Body) -> str:
     code = body.text(spec.code_key, max_length=CODE_MAX_LENGTH)
     values = spec.values(body)
     _refuse_duplicate_code(spec, code)
-    if spec.kind == CodeKind.GROUP:
+    if spec.name == GROUP:
         _refuse_duplicate_group_name(values["name"])
-    SandboxCode.objects.create(kind=spec.kind, code=code, **values)
+    SandboxCode.objects.create(kind=spec.name, code=code, **values)
     return code
 
 
@@ -204,7 +208,7 @@ def code_update(spec: CodeKindSpec, body: Body) -> str:
     code = body.text(spec.code_key, max_length=CODE_MAX_LENGTH)
     values = spec.values(body)
     record = _find_code(spec, code)
-    if spec.kind == CodeKind.GROUP:
+    if spec.name == GROUP:
         _refuse_duplicate_group_name(values["name"], other_than=record)
     for column, value in values.items():
         setattr(record, column, value)
@@ -255,29 +259,33 @@ def _customer_values(body: Body) -> tuple[dict, list[tuple[SandboxCode, str]]]:
     status_code = body.text("customer_status_code", max_length=CODE_MAX_LENGTH)
     type_code = body.text("customer_type_code", max_length=CODE_MAX_LENGTH)
     group_name = body.text("customer_group_name", max_length=NAME_MAX_LENGTH)
-    pairs = body.field_values("fileds")
+    pairs = body.field_values(CUSTOM_FIELDS_KEY)
 
-    status = SandboxCode.objects.filter(kind=CodeKind.STATUS, code=status_code).first()
+    # Every reference in one query (each call of a bulk job pays for it): the status and
+    # type by code, the group by name, the fields by code; each unique within its kind.
+    wanted = (
+        Q(kind=STATUS, code=status_code)
+        | Q(kind=TYPE, code=type_code)
+        | Q(kind=GROUP, name=group_name)
+        | Q(kind=FIELD, code__in=[key for key, _ in pairs])
+    )
+    found = list(SandboxCode.objects.filter(wanted))
+    status = next((r for r in found if r.kind == STATUS and r.code == status_code), None)
     if status is None:
         raise Rejection(
             ErrorCode.UNKNOWN_STATUS, f"Không tìm thấy trạng thái khách hàng có mã: {status_code}."
         )
-    type_ = SandboxCode.objects.filter(kind=CodeKind.TYPE, code=type_code).first()
+    type_ = next((r for r in found if r.kind == TYPE and r.code == type_code), None)
     if type_ is None:
         raise Rejection(
             ErrorCode.UNKNOWN_TYPE, f"Không tìm thấy loại khách hàng có mã: {type_code}."
         )
-    group = SandboxCode.objects.filter(kind=CodeKind.GROUP, name=group_name).first()
+    group = next((r for r in found if r.kind == GROUP and r.name == group_name), None)
     if group is None:
         raise Rejection(
             ErrorCode.UNKNOWN_GROUP, f"Không tìm thấy nhóm khách hàng có tên: {group_name}."
         )
-    fields = {
-        field.code: field
-        for field in SandboxCode.objects.filter(
-            kind=CodeKind.FIELD, code__in=[key for key, _ in pairs]
-        )
-    }
+    fields = {record.code: record for record in found if record.kind == FIELD}
     for key, _ in pairs:
         if key not in fields:
             raise Rejection(
@@ -345,19 +353,38 @@ def customer_delete(body: Body) -> bool:
 _CODE_ACTIONS = (
     ("create", code_create),
     ("update", code_update),
-    ("updateno", code_rename),
+    ("rename", code_rename),
     ("delete", code_delete),
 )
-
-# Keys: (entity, action) as the path spells them, lower-cased ("updateno" for updateNo/NO).
-OPERATIONS: dict[tuple[str, str], Callable[[Body], object]] = {
-    ("customer", "create"): customer_create,
-    ("customer", "update"): customer_update,
-    ("customer", "updateno"): customer_rename,
-    ("customer", "delete"): customer_delete,
-    **{
-        (kind, action): partial(handler, spec)
-        for kind, spec in CODE_KINDS.items()
-        for action, handler in _CODE_ACTIONS
+# Kinds with screens (and semantics) of their own have handlers of their own.
+_OWN_HANDLERS = {
+    "customer": {
+        "create": customer_create,
+        "update": customer_update,
+        "rename": customer_rename,
+        "delete": customer_delete,
     },
 }
+
+
+def _path_action(kind: RecordKind, action: str) -> str:
+    """The action as the path spells it, lower-cased: "updateno" for updateNo/updateNO."""
+    return (kind.rename_path if action == "rename" else action).lower()
+
+
+def handlers_of(kinds: Iterable[RecordKind]) -> dict[tuple[str, str], Callable[[Body], object]]:
+    """(entity, action as the path spells it, lower-cased) → handler, for these kinds."""
+    handlers: dict[tuple[str, str], Callable[[Body], object]] = {}
+    for kind in kinds:
+        if kind.reference:
+            actions = {
+                action: partial(handler, CodeKindSpec(kind)) for action, handler in _CODE_ACTIONS
+            }
+        else:
+            actions = _OWN_HANDLERS[kind.name]
+        for action, handler in actions.items():
+            handlers[(kind.name, _path_action(kind, action))] = handler
+    return handlers
+
+
+HANDLERS = handlers_of(KINDS.values())

@@ -16,9 +16,9 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from crmadmin.sandbox import tokens
+from crmadmin.sandbox import inflight, tokens
 from crmadmin.sandbox.errors import ErrorCode, Rejection
-from crmadmin.sandbox.operations import OPERATIONS, Body
+from crmadmin.sandbox.operations import HANDLERS, Body
 
 _CRM_CALL = re.compile(r"api/crm/(?P<entity>[a-z]+)/(?P<action>[a-z]+)")
 _UNAUTHORIZED = "Authorization has been denied for this request."
@@ -37,7 +37,7 @@ def _envelope(*, error: int = 0, message: str = "success", data=None) -> JsonRes
 def endpoint(request: HttpRequest, path: str) -> HttpResponse:
     route = path.strip("/").lower()
     match = _CRM_CALL.fullmatch(route)
-    operation = OPERATIONS.get((match["entity"], match["action"])) if match else None
+    operation = HANDLERS.get((match["entity"], match["action"])) if match else None
     if route != "token" and operation is None:
         return _json(
             {"message": f"No HTTP resource was found that matches the request URI '{path}'."},
@@ -50,11 +50,17 @@ def endpoint(request: HttpRequest, path: str) -> HttpResponse:
         )
         response["Allow"] = "POST"
         return response
+    if operation is None:
+        _delay()
+        return _token(request)
+    with inflight.counted():
+        _delay()
+        return _crm_call(request, operation)
+
+
+def _delay() -> None:
     if settings.CRM_SANDBOX_LATENCY_MS > 0:
         sleep(settings.CRM_SANDBOX_LATENCY_MS / 1000)
-    if operation is None:
-        return _token(request)
-    return _crm_call(request, operation)
 
 
 def _token(request: HttpRequest) -> JsonResponse:

@@ -19,6 +19,7 @@ from crmadmin.upstream.operations import OPERATIONS, Operation
 __all__ = [
     "OPERATIONS",
     "Operation",
+    "RegisterNotUpdated",
     "UpstreamConnectionError",
     "UpstreamError",
     "UpstreamHTTPError",
@@ -28,11 +29,12 @@ __all__ = [
     "UpstreamTimeout",
     "UpstreamUnauthorized",
     "call",
+    "guarded",
 ]
 
 
 def __getattr__(name: str):
-    if name in ("call", "UpstreamResult"):
+    if name in ("call", "UpstreamResult", "RegisterNotUpdated", "guarded"):
         from crmadmin.upstream import client
 
         return getattr(client, name)

@@ -9,18 +9,25 @@
    ``transaction.atomic()`` for the same reason.
 4. On success, one transaction runs ``on_success`` (the register's change) and completes
    the entry; on failure, the entry is completed with the failure and a typed error is
-   raised (``on_success`` is not run).
+   raised (``on_success`` is not run). The recorder's ``Recording`` does steps 2 and 4.
+
+All of it happens under the record's write lock (``crmadmin.core.locks``: the calling
+service's, when it holds it already) and within ``CRM_CALL_BUDGET`` seconds, token
+renewal and retry included, so the lock's lease always outlives the call. The lease is
+released in the transaction that records the outcome.
 """
 
-from collections.abc import Callable, Mapping
+import contextvars
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.utils.translation import gettext
 
-from crmadmin.audit import recorder
-from crmadmin.audit.models import AuditEntry, Outcome
+from crmadmin.audit.models import AuditEntry
+from crmadmin.core.locks import Lease, holder_name, record_lock
 from crmadmin.upstream import auth, transport
 from crmadmin.upstream.errors import (
     UpstreamError,
@@ -30,10 +37,39 @@ from crmadmin.upstream.errors import (
     UpstreamUnauthorized,
 )
 from crmadmin.upstream.operations import Operation, get_operation
+from crmadmin.upstream.recording import recording
 
-REGISTER_FAILED = (
-    "The CRM confirmed the change, but the local register could not be updated: {error}"
-)
+
+class RegisterNotUpdated(Exception):
+    """The CRM made the change but the register could not follow (the entry says so, and
+    the reconciliation screen lists it); raised by services through ``guarded``."""
+
+    def __init__(self, request_id: str, cause: BaseException) -> None:
+        self.request_id = request_id
+        self.cause = cause
+        super().__init__(f"{type(cause).__name__}: {cause}")
+
+    @property
+    def user_message(self) -> str:
+        return gettext(
+            "The CRM accepted the change, but the register could not record it (request "
+            "%(request_id)s). It is listed under “Needs attention”, where it can be applied "
+            "to the register."
+        ) % {"request_id": self.request_id}
+
+
+def guarded(register: Callable[["UpstreamResult"], Any]) -> Callable[["UpstreamResult"], Any]:
+    """``register`` whose failure becomes ``RegisterNotUpdated`` (a clear page, not a 500)."""
+
+    def run(result: "UpstreamResult") -> Any:
+        try:
+            return register(result)
+        except RegisterNotUpdated:
+            raise
+        except Exception as exc:
+            raise RegisterNotUpdated(result.request_id, exc) from exc
+
+    return run
 
 
 @dataclass
@@ -48,6 +84,26 @@ class UpstreamResult:
     data: Any
     entry: AuditEntry
     value: Any = field(default=None)
+
+
+# Run with each confirmed call's result inside the transaction that completes its entry,
+# after ``on_success`` (a job marks its row done there: one transaction fewer per row, and
+# the row's state commits with the entry's outcome).
+_on_confirmed: contextvars.ContextVar[Callable[[UpstreamResult], None] | None] = (
+    contextvars.ContextVar("crmadmin_upstream_on_confirmed", default=None)
+)
+
+
+@contextmanager
+def confirmation(hook: Callable[[UpstreamResult], None]) -> Iterator[None]:
+    """Every call confirmed in the block (in this thread) runs ``hook(result)`` inside the
+    transaction that completes its audit entry; its failure fails that transaction as the
+    register's would."""
+    token = _on_confirmed.set(hook)
+    try:
+        yield
+    finally:
+        _on_confirmed.reset(token)
 
 
 def tenant() -> dict[str, str]:
@@ -65,7 +121,26 @@ def call(
     """Make one CRM call (``"customer.create"``, ...) with ``payload``'s wire keys."""
     op = get_operation(operation)
     body = op.build_body(payload, tenant())
-    entry = recorder.begin(
+    codes = [body[op.code_key]]
+    if op.new_code_key:
+        codes.append(body[op.new_code_key])
+    with (
+        record_lock(op.kind, codes, holder=holder_name(actor), operation=op.name) as lease,
+        transport.budget(settings.CRM_CALL_BUDGET),
+    ):
+        return _call(op, body, actor=actor, snapshot=snapshot, on_success=on_success, lease=lease)
+
+
+def _call(
+    op: Operation,
+    body: dict[str, Any],
+    *,
+    actor,
+    snapshot: Any,
+    on_success: Callable[[UpstreamResult], Any] | None,
+    lease: Lease,
+) -> UpstreamResult:
+    with recording(
         operation=op.name,
         record_kind=op.kind,
         code=body[op.code_key],
@@ -73,62 +148,40 @@ def call(
         request_body=body,
         snapshot_before=snapshot,
         actor=actor,
-    )
-    try:
+        secrets=auth.secrets,
+    ) as rec:
+        entry = rec.entry
         response, envelope = _exchange(op, body, request_id=entry.request_id, actor=actor)
-    except UpstreamError as exc:
-        exc.request_id = entry.request_id
-        transport.complete_with_error(entry, exc, auth.secrets())
-        transport.log_outcome(entry)
-        raise
-    except BaseException as exc:
-        transport.complete_with_internal_error(entry, exc, auth.secrets())
-        transport.log_outcome(entry)
-        raise
-
-    result = UpstreamResult(
-        request_id=entry.request_id,
-        http_status=response.status_code,
-        status=int(envelope["status"]),
-        error=envelope["error"],
-        message="" if envelope["message"] is None else str(envelope["message"]),
-        data=envelope["data"],
-        entry=entry,
-    )
-    succeeded = {
-        "outcome": Outcome.SUCCEEDED,
-        "http_status": result.http_status,
-        "upstream_status": result.status,
-        "upstream_error": str(result.error)[:64],
-        "upstream_message": result.message,
-        "upstream_data": result.data,
-    }
-    try:
-        with transaction.atomic():
-            if on_success is not None:
-                result.value = on_success(result)
-            recorder.complete(entry, **succeeded)
-    except BaseException as exc:
-        # The CRM made the change: the entry must say so even though the register did not
-        # follow (the atomic block above rolled back both the register and the completion).
-        try:
-            recorder.complete(
-                entry,
-                **succeeded,
-                error_detail=REGISTER_FAILED.format(error=f"{type(exc).__name__}: {exc}"),
-            )
-        except Exception:
-            transport.logger.exception(
-                "could not complete audit entry %s after the register failed", entry.request_id
-            )
-        transport.logger.error(
-            "CRM %s %s succeeded but the register was not updated (request %s)",
-            entry.operation,
-            entry.code,
-            entry.request_id,
+        result = UpstreamResult(
+            request_id=entry.request_id,
+            http_status=response.status_code,
+            status=int(envelope["status"]),
+            error=envelope["error"],
+            message="" if envelope["message"] is None else str(envelope["message"]),
+            data=envelope["data"],
+            entry=entry,
         )
-        raise
-    transport.log_outcome(entry)
+
+        def register() -> Any:
+            value = on_success(result) if on_success is not None else None
+            if (hook := _on_confirmed.get()) is not None:
+                hook(result)
+            # The record is free once the register's change and the entry commit.
+            lease.release()
+            return value
+
+        try:
+            result.value = rec.succeed(
+                http_status=result.http_status,
+                upstream_status=result.status,
+                upstream_error=str(result.error),
+                upstream_message=result.message,
+                upstream_data=result.data,
+                register=register,
+            )
+        except BaseException:
+            lease.keep()  # rolled back with the transaction: released when the lock ends
+            raise
     return result
 
 

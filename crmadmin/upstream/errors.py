@@ -44,6 +44,13 @@ class UpstreamError(Exception):
     def user_message(self) -> str:
         return self._describe()
 
+    @property
+    def may_have_acted(self) -> bool:
+        """Whether the CRM may have made the change although no success came back (the
+        outcome is unknown, as reconciliation reads it): such a call must not simply be
+        sent again. An unexpected failure mid-call is taken to be such a one."""
+        return True
+
     def _describe(self) -> str:
         return gettext("The call to the CRM failed.")
 
@@ -63,6 +70,10 @@ class UpstreamRejected(UpstreamError):
     failure_kind = REJECTED
     outcome = REJECTED
 
+    @property
+    def may_have_acted(self) -> bool:
+        return False
+
     def _describe(self) -> str:
         message = self.upstream_message or gettext("no reason given")
         if self.error_code:
@@ -78,6 +89,10 @@ class UpstreamUnauthorized(UpstreamError):
 
     failure_kind = "unauthorized"
 
+    @property
+    def may_have_acted(self) -> bool:
+        return False
+
     def _describe(self) -> str:
         return gettext(
             "The CRM refused this dashboard's credentials. Nothing was changed; "
@@ -91,10 +106,20 @@ class UpstreamHTTPError(UpstreamError):
     failure_kind = "http_error"
 
     def _describe(self) -> str:
-        return gettext(
-            "The CRM answered with an error (HTTP %(status)s). The change may not have "
-            "been made; check the audit log before trying again."
-        ) % {"status": self.http_status}
+        if self.may_have_acted:
+            return gettext(
+                "The CRM answered with an error (HTTP %(status)s). Nothing was changed "
+                "here, but the CRM may have made the change: do not send it again before "
+                "its outcome is settled under “Needs attention”."
+            ) % {"status": self.http_status}
+        return gettext("The CRM answered with an error (HTTP %(status)s). Nothing was changed.") % {
+            "status": self.http_status
+        }
+
+    @property
+    def may_have_acted(self) -> bool:
+        # A 5xx may come after the change was made; a 4xx refused the request itself.
+        return (self.http_status or 500) >= 500
 
 
 class UpstreamTimeout(UpstreamError):
@@ -114,14 +139,24 @@ class UpstreamTimeout(UpstreamError):
             ) % {"seconds": _seconds(settings.CRM_CONNECT_TIMEOUT)}
         return gettext(
             "The CRM did not answer within %(seconds)s seconds. Nothing was changed "
-            "here; check the audit log before trying again."
+            "here, but the CRM may have made the change: do not send it again before its "
+            "outcome is settled under “Needs attention”."
         ) % {"seconds": _seconds(settings.CRM_READ_TIMEOUT)}
+
+    @property
+    def may_have_acted(self) -> bool:
+        # A connect timeout (or a budget spent before sending) never reached the CRM.
+        return not self.connect
 
 
 class UpstreamConnectionError(UpstreamError):
     """The CRM could not be reached at all (refused, DNS, reset)."""
 
     failure_kind = "connection"
+
+    @property
+    def may_have_acted(self) -> bool:
+        return False
 
     def _describe(self) -> str:
         return gettext(
@@ -136,8 +171,9 @@ class UpstreamMalformed(UpstreamError):
 
     def _describe(self) -> str:
         return gettext(
-            "The CRM gave an answer this dashboard does not understand. The change may "
-            "have been made; check the audit log before trying again."
+            "The CRM gave an answer this dashboard does not understand. It may have made "
+            "the change: do not send it again before its outcome is settled under “Needs "
+            "attention”."
         )
 
 

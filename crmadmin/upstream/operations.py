@@ -1,4 +1,5 @@
-"""The 20 calls of the CRM API as data (shared/spec/crm-api.md, "The 20 calls").
+"""The 20 calls of the CRM API as data (shared/spec/crm-api.md, "The 20 calls"), derived
+from the registry of record kinds (``crmadmin.kinds``): four calls per kind.
 
 An operation is named ``"<kind>.<action>"`` (``"customer.create"``, ``"status.rename"``).
 Its wire keys are exactly the contract's, without the tenant pair, which the client adds
@@ -9,16 +10,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CREATE = "create"
-UPDATE = "update"
-RENAME = "rename"
-DELETE = "delete"
-ACTIONS = (CREATE, UPDATE, RENAME, DELETE)
+from crmadmin.kinds import (
+    CREATE,
+    CUSTOM_FIELDS_KEY,
+    DELETE,
+    KINDS,
+    RENAME,
+    UPDATE,
+    RecordKind,
+)
 
 TENANT_KEYS = ("vbot_id", "project_code")
-# A customer's custom-field values: [{"field_key": <field code>, "field_value": ...}].
-# "fileds" is the vendor's own spelling (see the contract's errata).
-CUSTOM_FIELDS_KEY = "fileds"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,78 +69,33 @@ class Operation:
         return body
 
 
-@dataclass(frozen=True, slots=True)
-class _Kind:
-    """One record kind of the contract: its path segment, its code key and its other keys."""
-
-    kind: str
-    code_key: str
-    create_required: tuple[str, ...]
-    create_optional: tuple[str, ...] = ()
-    code_refs: tuple[str, ...] = ()
-    rename_path: str = "updateNo"
-
-
-_KINDS = (
-    _Kind(
-        kind="customer",
-        code_key="customer_no",
-        create_required=(
-            "customer_name",
-            "customer_phones",
-            "customer_status_code",
-            "customer_type_code",
-            "customer_group_name",
-        ),
-        create_optional=("customer_address", "customer_email", CUSTOM_FIELDS_KEY),
-        code_refs=("customer_status_code", "customer_type_code"),
-        # The contract writes the customer's path in upper case; ASP.NET routes ignore case
-        # but the contract is what we send.
-        rename_path="updateNO",
-    ),
-    _Kind(kind="status", code_key="status_no", create_required=("status_name",)),
-    _Kind(kind="type", code_key="type_no", create_required=("type_name",)),
-    _Kind(
-        kind="group",
-        code_key="group_no",
-        create_required=("group_name",),
-        create_optional=("group_description",),
-    ),
-    _Kind(
-        kind="field",
-        code_key="field_no",
-        create_required=("field_name", "field_type"),
-        create_optional=("field_description",),
-    ),
-)
-
-
-def _operations_of(k: _Kind) -> list[Operation]:
-    base = f"/api/crm/{k.kind}"
+def operations_of(k: RecordKind) -> list[Operation]:
+    """A kind's four calls, from its declaration in the registry."""
+    base = f"/api/crm/{k.name}"
     return [
         Operation(
-            name=f"{k.kind}.{CREATE}",
-            kind=k.kind,
+            name=f"{k.name}.{CREATE}",
+            kind=k.name,
             action=CREATE,
             path=f"{base}/create",
-            required=(k.code_key, *k.create_required),
-            optional=k.create_optional,
+            required=(k.code_key, *k.required_keys),
+            optional=k.optional_keys,
             code_key=k.code_key,
             code_refs=k.code_refs,
         ),
         Operation(
-            name=f"{k.kind}.{UPDATE}",
-            kind=k.kind,
+            name=f"{k.name}.{UPDATE}",
+            kind=k.name,
             action=UPDATE,
             path=f"{base}/update",
-            required=(k.code_key, *k.create_required),
-            optional=k.create_optional,
+            required=(k.code_key, *k.required_keys),
+            optional=k.optional_keys,
             code_key=k.code_key,
             code_refs=k.code_refs,
         ),
         Operation(
-            name=f"{k.kind}.{RENAME}",
-            kind=k.kind,
+            name=f"{k.name}.{RENAME}",
+            kind=k.name,
             action=RENAME,
             path=f"{base}/{k.rename_path}",
             required=(f"{k.code_key}_old", f"{k.code_key}_new"),
@@ -147,8 +104,8 @@ def _operations_of(k: _Kind) -> list[Operation]:
             new_code_key=f"{k.code_key}_new",
         ),
         Operation(
-            name=f"{k.kind}.{DELETE}",
-            kind=k.kind,
+            name=f"{k.name}.{DELETE}",
+            kind=k.name,
             action=DELETE,
             path=f"{base}/delete",
             required=(k.code_key,),
@@ -158,8 +115,9 @@ def _operations_of(k: _Kind) -> list[Operation]:
     ]
 
 
-OPERATIONS: dict[str, Operation] = {op.name: op for k in _KINDS for op in _operations_of(k)}
-KINDS: tuple[str, ...] = tuple(k.kind for k in _KINDS)
+OPERATIONS: dict[str, Operation] = {
+    op.name: op for kind in KINDS.values() for op in operations_of(kind)
+}
 
 # The token grant is recorded in the audit log under this operation name.
 TOKEN_OPERATION = "auth.token"  # noqa: S105 (an operation name)

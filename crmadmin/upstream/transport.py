@@ -1,45 +1,100 @@
-"""The HTTP side shared by CRM calls and token grants: one session, timeouts, failure mapping.
+"""The HTTP side shared by CRM calls and token grants: one session, timeouts, the mapping
+of a request's failure to its typed error, and the reading of an answer's envelope.
 
-Everything here runs outside any database transaction of the client's own: the request
-is sent after the pending audit entry is committed, and the entry is completed after
-the answer.
+HTTP only: the audit entry around each request is the recorder's
+(``upstream.recording``). Requests are sent outside any database transaction of the
+client's own: after the pending audit entry is committed, before it is completed.
 """
 
+import contextvars
 import json
-import logging
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 
-from crmadmin.audit import recorder
-from crmadmin.audit.models import AuditEntry, FailureKind, Outcome
-from crmadmin.upstream.errors import UpstreamConnectionError, UpstreamError, UpstreamTimeout
-
-logger = logging.getLogger("crmadmin.upstream")
+from crmadmin.upstream.errors import UpstreamConnectionError, UpstreamTimeout
 
 ENVELOPE_KEYS = frozenset({"status", "error", "message", "data"})
 EXCERPT_CHARS = 500
-REDACTED = "[redacted]"
+# A connection failure's description (requests nests the causes: it can run long).
+DETAIL_CHARS = 1000
 
 _session: requests.Session | None = None
 _session_lock = threading.Lock()
 
 
 def session() -> requests.Session:
-    """The process's one session (kept-alive connections to the CRM), created on first use."""
+    """The process's one session (kept-alive connections to the CRM), created on first use.
+
+    It does not read the environment itself on every request (requests' ``trust_env``:
+    the proxy variables, their exceptions and the CA bundle, about half a millisecond a
+    call): ``post`` passes what the environment says for the CRM's origin, read once."""
     global _session
     if _session is None:
         with _session_lock:
             if _session is None:
-                _session = requests.Session()
+                made = requests.Session()
+                made.trust_env = False
+                _session = made
     return _session
 
 
+_environments: dict[str, dict[str, Any]] = {}
+
+
+def environment_for(url: str) -> dict[str, Any]:
+    """``proxies``, ``verify`` and ``cert`` for ``url`` as requests reads them from the
+    environment (HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE), read once
+    per origin and process."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if origin not in _environments:
+        with requests.Session() as reader:  # trust_env: reads the environment
+            found = reader.merge_environment_settings(f"{origin}/", {}, None, None, None)
+        _environments[origin] = {key: found[key] for key in ("proxies", "verify", "cert")}
+    return _environments[origin]
+
+
+# The monotonic instant by which the current call (renewal and retry included) must end.
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "crmadmin_call_deadline", default=None
+)
+# Below this many seconds left, a request is not sent at all: it could not be answered.
+LEAST_USEFUL_SECONDS = 0.05
+
+
+@contextmanager
+def budget(seconds: float) -> Iterator[None]:
+    """Every request sent in the block shares ``seconds`` of wall-clock time (nested
+    budgets keep the outer, earlier deadline)."""
+    outer = _deadline.get()
+    deadline = time.monotonic() + seconds
+    if outer is not None:
+        deadline = min(outer, deadline)
+    reset = _deadline.set(deadline)
+    try:
+        yield
+    finally:
+        _deadline.reset(reset)
+
+
+def remaining() -> float | None:
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
 def timeouts() -> tuple[float, float]:
-    return (settings.CRM_CONNECT_TIMEOUT, settings.CRM_READ_TIMEOUT)
+    connect, read = settings.CRM_CONNECT_TIMEOUT, settings.CRM_READ_TIMEOUT
+    left = remaining()
+    if left is None:
+        return (connect, read)
+    return (min(connect, left), min(read, left))
 
 
 def post(
@@ -60,8 +115,18 @@ def post(
         data: Any = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
     else:
         data = form
+    left = remaining()
+    if left is not None and left < LEAST_USEFUL_SECONDS:
+        # Never sent: the CRM cannot have acted on it, like a connect timeout.
+        raise UpstreamTimeout(
+            request_id=request_id,
+            connect=True,
+            detail="BudgetExhausted: CRM_CALL_BUDGET used up before this request was sent",
+        )
     try:
-        return session().post(url, data=data, headers=headers, timeout=timeouts())
+        return session().post(
+            url, data=data, headers=headers, timeout=timeouts(), **environment_for(url)
+        )
     except requests.Timeout as exc:
         # ConnectTimeout is also a ConnectionError: it is checked first, as a timeout.
         raise UpstreamTimeout(
@@ -71,7 +136,7 @@ def post(
         ) from None
     except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
         raise UpstreamConnectionError(
-            request_id=request_id, detail=f"{type(exc).__name__}: {exc}"[:1000]
+            request_id=request_id, detail=f"{type(exc).__name__}: {exc}"[:DETAIL_CHARS]
         ) from None
 
 
@@ -92,13 +157,6 @@ def envelope_of(response: requests.Response) -> dict[str, Any] | None:
     return None
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
 def upstream_status_of(envelope: dict[str, Any] | None) -> int | None:
     if envelope is None:
         return None
@@ -108,60 +166,3 @@ def upstream_status_of(envelope: dict[str, Any] | None) -> int | None:
     if status in (0, 1, "0", "1"):
         return int(status)
     return None
-
-
-def complete_with_error(
-    entry: AuditEntry, exc: UpstreamError, secrets: Iterable[str] = ()
-) -> AuditEntry:
-    """Finish an entry with a typed failure (rejected by the CRM, or failed)."""
-    secrets = tuple(secrets)
-    envelope = exc.envelope
-    return recorder.complete(
-        entry,
-        outcome=exc.outcome,
-        failure_kind=exc.failure_kind,
-        http_status=exc.http_status,
-        upstream_status=upstream_status_of(envelope),
-        upstream_error=redact(str(envelope["error"]) if envelope else exc.error_code, secrets)[:64],
-        upstream_message=redact(exc.upstream_message, secrets),
-        upstream_data=envelope.get("data") if envelope else None,
-        error_detail=redact(exc.detail, secrets),
-    )
-
-
-def complete_with_internal_error(
-    entry: AuditEntry, exc: BaseException, secrets: Iterable[str] = ()
-) -> None:
-    """Best effort for a bug or an interruption: the entry says failed/internal, never vanishes.
-
-    If even that cannot be written (the database is gone), the entry stays pending, which
-    the screens show as "outcome unknown".
-    """
-    try:
-        recorder.complete(
-            entry,
-            outcome=Outcome.FAILED,
-            failure_kind=FailureKind.INTERNAL,
-            error_detail=redact(f"{type(exc).__name__}: {exc}", secrets)[:2000],
-        )
-    except Exception:
-        logger.exception(
-            "could not complete audit entry %s after an internal error; it stays pending",
-            entry.request_id,
-        )
-
-
-def log_outcome(entry: AuditEntry) -> None:
-    target = entry.code + (f" → {entry.new_code}" if entry.new_code else "")
-    outcome = entry.outcome
-    if entry.failure_kind and entry.failure_kind != outcome:
-        outcome = f"{outcome}/{entry.failure_kind}"
-    logger.info(
-        "CRM %s %s: %s%s in %.1f ms (request %s)",
-        entry.operation,
-        target or "-",
-        outcome,
-        f" HTTP {entry.http_status}" if entry.http_status else "",
-        entry.duration_ms or 0.0,
-        entry.request_id,
-    )

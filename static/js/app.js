@@ -15,13 +15,12 @@
     });
   });
 
-  // Buttons and links with data-confirm ask before they act.
-  document.addEventListener("click", function (event) {
-    var target = event.target.closest("[data-confirm]");
-    if (target && !window.confirm(target.getAttribute("data-confirm"))) {
-      event.preventDefault();
-    }
-  });
+  // A form shown again with errors: focus goes to the first field that needs correcting
+  // (Django marks it aria-invalid), so a keyboard or screen-reader user starts there.
+  var invalid = document.querySelector('#main [aria-invalid="true"]');
+  if (invalid) {
+    invalid.focus();
+  }
 
   // "/" focuses the page's search box, as in most admin tools.
   document.addEventListener("keydown", function (event) {

@@ -19,8 +19,22 @@
     }
     var neighbour = row.previousElementSibling || row.nextElementSibling;
     row.remove();
+    limitPhoneRows();
     var next = neighbour && neighbour.querySelector("input");
     if (next) next.focus();
+  });
+
+  // "Add phone" is disabled once the form has as many rows as a customer may have phones.
+  function limitPhoneRows() {
+    var add = document.getElementById("add-phone");
+    var rows = document.getElementById("phone-rows");
+    if (!add || !rows) return;
+    var most = parseInt(add.getAttribute("data-max-phones"), 10);
+    add.disabled = rows.querySelectorAll(".phone-row").length >= most;
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "phone-rows") limitPhoneRows();
   });
 
   document.addEventListener("htmx:configRequest", function (event) {

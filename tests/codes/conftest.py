@@ -2,7 +2,7 @@
 
 import pytest
 
-from crmadmin.codes.kinds import KINDS
+from crmadmin.kinds import REFERENCE_KINDS as KINDS
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from crmadmin.audit.models import AuditEntry
 from crmadmin.codes import services
-from crmadmin.codes.kinds import KINDS
+from crmadmin.kinds import REFERENCE_KINDS as KINDS
 from tests.crm import envelope, expect_call
 
 from .conftest import make_record
@@ -24,6 +24,8 @@ pytestmark = pytest.mark.django_db
         ("VIP#1", "invalid_code"),
         ("..", "dots"),
         ("X" * 65, "max_length"),
+        ("new", "reserved"),  # /codes/statuses/new/ is the create page
+        ("NEW", "reserved"),
     ],
 )
 def test_create_refuses_a_malformed_code_before_calling_the_crm(client_as, code, error):
@@ -89,6 +91,7 @@ def test_the_same_code_in_another_kind_is_no_clash(crm, client_as):
         ("MỚI", "invalid_code"),
         ("A B", "invalid_code"),
         ("", "required"),
+        ("new", "reserved"),
     ],
 )
 def test_rename_refuses_an_unchanged_clashing_or_malformed_code(client_as, new_code, error):

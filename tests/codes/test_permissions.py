@@ -8,7 +8,7 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 
 from crmadmin.audit.models import AuditEntry
-from crmadmin.codes.kinds import KINDS
+from crmadmin.kinds import REFERENCE_KINDS as KINDS
 from tests.crm import envelope
 
 from .conftest import make_record

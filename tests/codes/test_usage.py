@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from crmadmin.audit.models import AuditEntry
 from crmadmin.codes import services
-from crmadmin.codes.kinds import KINDS
 from crmadmin.customers.models import Customer, CustomerFieldValue
+from crmadmin.kinds import REFERENCE_KINDS as KINDS
 from tests.crm import envelope, expect_call
 
 from .conftest import make_record

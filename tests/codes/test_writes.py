@@ -7,7 +7,7 @@ import requests
 from django.urls import reverse
 
 from crmadmin.audit.models import AuditEntry
-from crmadmin.codes.kinds import KINDS
+from crmadmin.kinds import REFERENCE_KINDS as KINDS
 from tests.crm import envelope, expect_call
 
 from .conftest import make_record

@@ -75,12 +75,24 @@ def test_login_page_renders_the_form(client):
 
 
 @pytest.mark.django_db
-def test_signing_in_through_the_form_lands_on_home(client, support_user):
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [
+        # Issue 10 item 8: Support's work is the customers, so they land there.
+        ("support", "/customers/"),
+        ("administrator", "/"),
+        ("manager", "/"),
+        ("superuser", "/"),
+        (None, "/"),
+    ],
+)
+def test_signing_in_through_the_form_lands_on_home(client, make_user, role, landing):
+    user = make_user(role)
     response = client.post(
-        "/login/", {"username": support_user.username, "password": "correct-horse-battery"}
+        "/login/", {"username": user.username, "password": "correct-horse-battery"}
     )
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    assert response["Location"] == landing
 
 
 @pytest.mark.django_db

@@ -102,6 +102,8 @@ def test_compiled_catalogue_matches_the_po_file():
             assert (
                 catalogue.ngettext(entry["msgid"], entry["msgid_plural"], 5) == entry["msgstr[0]"]
             )
+        elif "msgctxt" in entry:
+            assert catalogue.pgettext(entry["msgctxt"], entry["msgid"]) == entry["msgstr"]
         else:
             assert catalogue.gettext(entry["msgid"]) == entry["msgstr"]
 

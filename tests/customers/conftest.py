@@ -4,7 +4,7 @@ import pytest
 
 from crmadmin.codes.models import Field, Group, Status, Type
 from crmadmin.customers.models import Customer, CustomerFieldValue, CustomerPhone
-from crmadmin.customers.phones import national_digits
+from crmadmin.customers.phones import comparison_key
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def make_customer(
         status=status or codes["status"],
         type=type or codes["type"],
         group=group or codes["group"],
-        phone_digits=" ".join(national_digits(number) for number in phones),
+        phone_digits=" ".join(comparison_key(number) for number in phones),
     )
     customer.save()
     for position, number in enumerate(phones):

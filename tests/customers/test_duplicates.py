@@ -44,7 +44,7 @@ def test_a_shared_phone_is_warned_about_before_anything_is_sent(
     assert "This may be a customer the register already has." in text
     assert 'href="/customers/KH0001/"' in text
     assert "KH0001 · Nguyễn Văn An" in text
-    assert "already has the phone +84912345678" in text
+    assert "already has the phone 0912345678" in text
     assert 'name="confirm_duplicates" value="on"' in text
     # The form is still filled in.
     assert 'value="0977 111 222"' in text
@@ -60,7 +60,7 @@ def test_save_anyway_creates_the_customer(crm, codes, support_client, existing):
         {
             "customer_no": "KH0002",
             "customer_name": "Nguyễn Văn An (con)",
-            "customer_phones": ["0977111222", "+84912345678"],
+            "customer_phones": ["0977111222", "0912345678"],
             "customer_address": "",
             "customer_email": "",
             "customer_status_code": "MOI",
@@ -121,3 +121,29 @@ def test_editing_into_another_customers_phone_warns(crm, codes, support_client, 
     assert response.status_code == 409
     assert "KH0001 · Nguyễn Văn An" in response.text
     assert "KH0005 ·" not in response.text.split('id="duplicates"')[1].split("</div>")[0]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "+84 (0) 912 345 678",
+        "0084 912 345 678",
+        "+84 912 345 678",
+        "84912345678",
+        "0912.345.678",
+    ],
+)
+@pytest.mark.parametrize("stored", ["0912345678", "+84912345678"])
+def test_every_way_of_writing_the_number_warns_about_its_owner(
+    crm, codes, support_client, typed, stored
+):
+    # "+84912345678": a number stored as an earlier version sent it; its key is the same.
+    make_customer("KH0001", "Nguyễn Văn An", [stored], codes=codes)
+
+    response = support_client.post(reverse("customers:create"), form(codes, phones=[typed]))
+
+    assert response.status_code == 409
+    assert "KH0001 · Nguyễn Văn An" in response.text
+    assert "already has the phone 0912345678" in response.text
+    assert not crm.calls
+    assert not AuditEntry.objects.exists()

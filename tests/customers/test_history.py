@@ -161,5 +161,5 @@ def test_a_call_whose_outcome_never_came_back_is_shown_as_unknown(support_client
     response = support_client.get(reverse("customers:detail", kwargs={"code": "KH0001"}))
 
     assert [item["outcome"] for item in response.context["history"]] == ["pending", "unknown"]
-    assert '<span class="badge badge-unknown">outcome unknown</span>' in response.text
-    assert '<span class="badge badge-pending">pending</span>' in response.text
+    assert '<span class="badge badge-unknown">Outcome unknown</span>' in response.text
+    assert '<span class="badge badge-pending">In progress</span>' in response.text

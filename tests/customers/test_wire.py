@@ -1,5 +1,7 @@
 """Form submissions send exactly the contract's bodies, and the register follows success."""
 
+import itertools
+
 import pytest
 from django.urls import reverse
 
@@ -16,7 +18,7 @@ def create_form(codes, **overrides):
     data = {
         "code": "KH0001",
         "name": "Nguyễn Văn An",
-        "phones": ["0912 345 678", "(+84) 983.456-789", "028-3822-1234"],
+        "phones": ["0912 345 678", "(+84) 983.456-789", "028-3822-1234", "+1 (415) 555-2671"],
         "email": "an.nguyen@example.vn",
         "address": "12 Lê Lợi, Quận 1",
         "status": codes["status_vip"].pk,
@@ -33,7 +35,8 @@ def create_form(codes, **overrides):
 CREATE_WIRE = {
     "customer_no": "KH0001",
     "customer_name": "Nguyễn Văn An",
-    "customer_phones": ["0912345678", "+84983456789", "02838221234"],
+    # Vietnamese numbers in national form, as the vendor's examples; foreign ones in E.164.
+    "customer_phones": ["0912345678", "0983456789", "02838221234", "+14155552671"],
     "customer_address": "12 Lê Lợi, Quận 1",
     "customer_email": "an.nguyen@example.vn",
     "customer_status_code": "VIP",
@@ -61,15 +64,17 @@ def test_create_sends_the_contract_body_and_stores_the_customer(crm, codes, supp
     assert customer.created_by == support_client.user
     assert [phone.number for phone in customer.phones.order_by("position")] == [
         "0912345678",
-        "+84983456789",
+        "0983456789",
         "02838221234",
+        "+14155552671",
     ]
     assert [phone.digits for phone in customer.phones.order_by("position")] == [
-        "912345678",
-        "983456789",
-        "2838221234",
+        "84912345678",
+        "84983456789",
+        "842838221234",
+        "14155552671",
     ]
-    assert customer.phone_digits == "912345678 983456789 2838221234"
+    assert customer.phone_digits == "84912345678 84983456789 842838221234 14155552671"
     assert dict(customer.field_values.values_list("field__code", "value")) == {
         "NGAY_SINH": "1990-05-17",
         "GHI_CHU": "Gọi buổi sáng",
@@ -134,7 +139,7 @@ def test_update_sends_every_key_and_clears_a_removed_custom_value(crm, codes, su
         {
             "customer_no": "KH0001",
             "customer_name": "Nguyễn Văn An",
-            "customer_phones": ["0912345678", "0983456789", "+84281234567"],
+            "customer_phones": ["0912345678", "0983456789", "02838229999"],
             "customer_address": "12 Lê Lợi",
             "customer_email": "an@example.vn",
             "customer_status_code": "VIP",
@@ -149,7 +154,7 @@ def test_update_sends_every_key_and_clears_a_removed_custom_value(crm, codes, su
     )
     data = {
         "name": "Nguyễn Văn An",
-        "phones": ["0912345678", "0983456789", "+84 28 1234 567"],
+        "phones": ["0912345678", "0983456789", "+84 28 3822 9999"],
         "email": "an@example.vn",
         "address": "12 Lê Lợi",
         "status": codes["status_vip"].pk,
@@ -168,7 +173,7 @@ def test_update_sends_every_key_and_clears_a_removed_custom_value(crm, codes, su
     assert customer.email == "an@example.vn"
     assert customer.updated_by == support_client.user
     assert customer.phones.count() == 3
-    assert customer.phone_digits == "912345678 983456789 281234567"
+    assert customer.phone_digits == "84912345678 84983456789 842838229999"
     assert dict(customer.field_values.values_list("field__code", "value")) == {
         "NGAY_SINH": "1990-05-17",
         "SO_NV": "25",
@@ -206,7 +211,7 @@ def test_rename_sends_old_and_new_code_and_keeps_everything_else(crm, codes, sup
     assert response["Location"] == reverse("customers:detail", kwargs={"code": "KH-2026-001"})
     customer.refresh_from_db()
     assert customer.code == "KH-2026-001"
-    assert customer.search_text.startswith("kh-2026-001\t")
+    assert customer.search_text.startswith("\t kh-2026-001\t ")
     assert customer.phones.count() == 1
     assert customer.field_values.count() == 1
     entry = AuditEntry.objects.get(operation="customer.rename")
@@ -240,8 +245,20 @@ def test_delete_sends_the_code_and_removes_phones_and_values(crm, codes, support
     [
         ({"phones": ["", " "]}, "phones", "Enter at least one phone number."),
         ({"phones": ["0912 ABC 678"]}, "phones", "is not a phone number"),
-        ({"phones": ["12345"]}, "phones", "has 5 digits; a phone number has 8 to 15"),
-        ({"phones": ["0912345678", "+84 912 345 678"]}, "phones", "is entered twice"),
+        ({"phones": ["12345"]}, "phones", "“12345” is not a valid phone number."),
+        ({"phones": ["0912 345 67"]}, "phones", "“0912 345 67” is not a valid phone number."),
+        ({"phones": ["4155552671"]}, "phones", "needs its country code, e.g. +1 415 555 2671"),
+        ({"phones": ["0912345678 ext. 12"]}, "phones", "is not a phone number"),
+        (
+            {"phones": ["0912345678", "+84 912 345 678"]},
+            "phones",
+            "“+84 912 345 678” is the same number as “0912345678”.",
+        ),
+        (
+            {"phones": [f"09120000{n:02d}" for n in range(21)]},
+            "phones",
+            "A customer has at most 20 phone numbers; 21 were entered.",
+        ),
         ({"email": "canh.dsa"}, "email", "Enter a valid email address."),
         ({"code": "KH 01"}, "code", "no spaces"),
         ({"code": "new"}, "code", "reserved"),
@@ -255,6 +272,7 @@ def test_invalid_input_is_refused_before_any_call(
 
     assert response.status_code == 422
     assert message in " ".join(response.context["form"].errors[field])
+    assert not crm.calls
     assert not Customer.objects.exists()
     assert not AuditEntry.objects.exists()
 
@@ -267,3 +285,92 @@ def test_a_code_already_in_the_register_is_refused(crm, codes, support_client):
     assert response.status_code == 422
     assert "Another customer already has the code “KH0001”." in response.text
     assert not AuditEntry.objects.exists()
+
+
+# The issue's five ways of writing one Vietnamese number.
+ONE_NUMBER = [
+    "+84 (0) 912 345 678",
+    "0084 912 345 678",
+    "+84 912 345 678",
+    "84912345678",
+    "0912.345.678",
+]
+
+
+@pytest.mark.parametrize("typed", ONE_NUMBER)
+def test_a_vietnamese_number_goes_on_the_wire_in_national_form(crm, codes, support_client, typed):
+    expect_call(crm, "/api/crm/customer/create", {**CREATE_WIRE, "customer_phones": ["0912345678"]})
+
+    response = support_client.post(reverse("customers:create"), create_form(codes, phones=[typed]))
+
+    assert response.status_code == 302
+    phone = Customer.objects.get(code="KH0001").phones.get()
+    assert (phone.number, phone.digits) == ("0912345678", "84912345678")
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("+1 415-555-2671", "+14155552671"),
+        ("001 415 555 2671", "+14155552671"),
+        ("+44 20 7946 0000", "+442079460000"),
+        ("+65 6123 4567", "+6561234567"),
+    ],
+)
+def test_a_foreign_number_goes_on_the_wire_in_e164(crm, codes, support_client, typed, sent):
+    expect_call(crm, "/api/crm/customer/create", {**CREATE_WIRE, "customer_phones": [sent]})
+
+    response = support_client.post(reverse("customers:create"), create_form(codes, phones=[typed]))
+
+    assert response.status_code == 302
+    assert Customer.objects.get(code="KH0001").phones.get().number == sent
+
+
+@pytest.mark.parametrize(("first", "second"), list(itertools.combinations(ONE_NUMBER, 2)))
+def test_one_number_written_twice_in_a_form_is_refused_at_the_phones(
+    crm, codes, support_client, first, second
+):
+    response = support_client.post(
+        reverse("customers:create"), create_form(codes, phones=[first, second])
+    )
+
+    assert response.status_code == 422
+    assert response.context["form"].errors["phones"] == [
+        f"“{second}” is the same number as “{first}”."
+    ]
+    assert not crm.calls
+    assert not AuditEntry.objects.exists()
+
+
+def test_twenty_phones_are_sent(crm, codes, support_client):
+    typed = [f"0912 000 {n:03d}" for n in range(20)]
+    expect_call(
+        crm,
+        "/api/crm/customer/create",
+        {**CREATE_WIRE, "customer_phones": [f"0912000{n:03d}" for n in range(20)]},
+    )
+
+    response = support_client.post(reverse("customers:create"), create_form(codes, phones=typed))
+
+    assert response.status_code == 302
+    assert Customer.objects.get(code="KH0001").phones.count() == 20
+
+
+@pytest.mark.parametrize("count", [21, 120])
+def test_more_than_twenty_phones_are_refused_before_any_call(crm, codes, support_client, count):
+    customer = make_customer("KH0001", "Nguyễn Văn An", ["0912345678"], codes=codes)
+    data = {
+        "name": "Nguyễn Văn An",
+        "phones": [f"0912{n:06d}" for n in range(count)],
+        "status": codes["status"].pk,
+        "type": codes["type"].pk,
+        "group": codes["group"].pk,
+    }
+
+    response = support_client.post(reverse("customers:edit", kwargs={"code": "KH0001"}), data)
+
+    assert response.status_code == 422
+    assert f"A customer has at most 20 phone numbers; {count} were entered." in response.text
+    assert not crm.calls
+    assert not AuditEntry.objects.exists()
+    assert list(customer.phones.values_list("number", flat=True)) == ["0912345678"]

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from crmadmin.audit.models import AuditEntry, FailureKind, Outcome
@@ -135,7 +134,7 @@ def test_an_expired_token_is_renewed_with_the_refresh_token_and_the_call_retried
     sandbox_upstream, support_user
 ):
     call("status.create", {"status_no": "MOI", "status_name": "Mới"}, actor=support_user)
-    first = cache.get(auth.cache_key())
+    first = auth.cached_tokens()
     # The sandbox expires the token while the client still holds it as valid.
     SandboxToken.objects.filter(kind="access").update(expires_at=timezone.now())
 
@@ -147,7 +146,7 @@ def test_an_expired_token_is_renewed_with_the_refresh_token_and_the_call_retried
     assert {entry.outcome for entry in grants} == {Outcome.SUCCEEDED}
     update = AuditEntry.objects.get(operation="status.update")
     assert (update.outcome, update.actor) == (Outcome.SUCCEEDED, support_user)
-    second = cache.get(auth.cache_key())
+    second = auth.cached_tokens()
     assert second["access_token"] != first["access_token"]
     # No token or password reaches the audit log.
     everything = json.dumps(list(AuditEntry.objects.values()), default=str)

@@ -198,8 +198,9 @@ def test_an_html_error_page_is_kept_for_the_operator_not_shown_to_the_user(crm, 
         call("status.create", PAYLOAD)
 
     assert caught.value.user_message == (
-        "The CRM answered with an error (HTTP 502). The change may not have been made; "
-        "check the audit log before trying again."
+        "The CRM answered with an error (HTTP 502). Nothing was changed here, but the CRM "
+        "may have made the change: do not send it again before its outcome is settled under "
+        "“Needs attention”."
     )
     assert "nginx" not in str(caught.value)
     assert "502 Bad Gateway" in only_entry().error_detail
@@ -226,8 +227,9 @@ def test_a_5xx_envelope_keeps_the_crms_words(crm, static_token):
     [
         (
             requests.exceptions.ReadTimeout(),
-            "The CRM did not answer within 15 seconds. Nothing was changed here; "
-            "check the audit log before trying again.",
+            "The CRM did not answer within 15 seconds. Nothing was changed here, but the CRM "
+            "may have made the change: do not send it again before its outcome is settled "
+            "under “Needs attention”.",
         ),
         (
             requests.exceptions.ConnectTimeout(),
@@ -337,3 +339,24 @@ def test_error_outcomes_match_the_audit_models_choices():
     assert FAILED == Outcome.FAILED and REJECTED == Outcome.REJECTED
     kinds = {c.failure_kind for c in UpstreamError.__subclasses__()} | {"internal"}
     assert kinds == set(FailureKind.values)
+
+
+def test_the_environment_s_proxy_settings_still_apply_read_once_per_origin(monkeypatch):
+    """The session does not read the environment per request; ``post`` passes what the
+    environment says for the CRM's origin (a deployment behind an egress proxy)."""
+    from crmadmin.upstream import transport
+
+    monkeypatch.setattr(transport, "_environments", {})
+    monkeypatch.setenv("HTTPS_PROXY", "http://egress.example.test:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example.test")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/company-ca.pem")
+
+    outside = transport.environment_for("https://crm.example.test/api/crm/customer/update")
+    inside = transport.environment_for("https://internal.example.test/api/crm/customer/update")
+
+    assert outside["proxies"]["https"] == "http://egress.example.test:3128"
+    assert outside["verify"] == "/etc/ssl/company-ca.pem"
+    assert "https" not in inside["proxies"]
+    monkeypatch.setenv("HTTPS_PROXY", "http://changed.example.test:3128")
+    assert transport.environment_for("https://crm.example.test/token") == outside
+    assert transport.session().trust_env is False

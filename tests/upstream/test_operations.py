@@ -4,8 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from crmadmin.kinds import KINDS as REGISTRY
 from crmadmin.upstream import OPERATIONS
-from crmadmin.upstream.operations import KINDS
+
+KINDS = tuple(REGISTRY)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -1,7 +1,7 @@
 """Demo customers, created through ``customer_create`` (so through the CRM and the audit log).
 
 Statuses, types, groups and custom fields are picked from the register, which
-``crmadmin.codes.demo.seed`` fills first.
+``crmadmin.demo.codes.seed`` fills first.
 """
 
 import datetime
@@ -9,10 +9,11 @@ import random
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from crmadmin.codes.models import Field, FieldType, Group, Status, Type
+from crmadmin.codes.models import Field, Group, Status, Type
 from crmadmin.core.text import fold
 from crmadmin.customers.models import Customer
 from crmadmin.customers.services import customer_create
+from crmadmin.kinds import FieldType
 
 DEMO_NAMES = [
     "Nguyễn Văn An",

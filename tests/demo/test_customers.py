@@ -3,10 +3,10 @@
 import pytest
 
 from crmadmin.audit.models import AuditEntry
-from crmadmin.codes import demo as codes_demo
 from crmadmin.codes.models import Field
-from crmadmin.customers import demo
 from crmadmin.customers.models import Customer
+from crmadmin.demo import codes as codes_demo
+from crmadmin.demo import customers as demo
 
 
 @pytest.mark.django_db(transaction=True)

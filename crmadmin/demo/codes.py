@@ -3,8 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 
 from crmadmin.codes import services
-from crmadmin.codes.kinds import KINDS
-from crmadmin.codes.models import FieldType
+from crmadmin.kinds import REFERENCE_KINDS, FieldType
 
 # kind slug → (code, name, details) as a Vietnamese-speaking team would set them up.
 DEMO_CODES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
@@ -49,7 +48,7 @@ def seed(*, actor: AbstractBaseUser | None) -> int:
     """
     created = 0
     for slug, codes in DEMO_CODES.items():
-        kind = KINDS[slug]
+        kind = REFERENCE_KINDS[slug]
         for code, name, details in codes:
             if kind.model.objects.filter(code=code).exists():
                 continue

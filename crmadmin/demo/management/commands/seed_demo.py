@@ -148,8 +148,8 @@ class Command(BaseCommand):
             return
         self._clear_orphaned_sandbox_records()
 
-        from crmadmin.codes import demo as codes_demo
-        from crmadmin.customers import demo as customers_demo
+        from crmadmin.demo import codes as codes_demo
+        from crmadmin.demo import customers as customers_demo
         from crmadmin.upstream import UpstreamError, auth
 
         started = time.monotonic()

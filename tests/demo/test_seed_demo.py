@@ -14,8 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
-import crmadmin.codes
-import crmadmin.customers
+import crmadmin.demo
 from crmadmin.audit.models import AuditEntry, Outcome
 from crmadmin.codes.models import Group, Status, Type
 from crmadmin.customers.models import Customer
@@ -78,16 +77,16 @@ def _customers_seed(*, actor):
 
 @pytest.fixture
 def seeders(monkeypatch, settings):
-    """Small seeders in place of crmadmin.codes.demo and crmadmin.customers.demo."""
+    """Small seeders in place of crmadmin.demo.codes and crmadmin.demo.customers."""
     Seen.actors, Seen.urls, Seen.cache_keys = [], [], []
-    for package, name, seed in (
-        (crmadmin.codes, "crmadmin.codes.demo", _codes_seed),
-        (crmadmin.customers, "crmadmin.customers.demo", _customers_seed),
+    for name, seed in (
+        ("crmadmin.demo.codes", _codes_seed),
+        ("crmadmin.demo.customers", _customers_seed),
     ):
         module = types.ModuleType(name)
         module.seed = seed
         monkeypatch.setitem(sys.modules, name, module)
-        monkeypatch.setattr(package, "demo", module, raising=False)
+        monkeypatch.setattr(crmadmin.demo, name.rpartition(".")[2], module, raising=False)
     settings.CRM_API_URL = LOCAL_SANDBOX
     cache.clear()
     return Seen
@@ -172,7 +171,7 @@ def _customers_seed_with_unknown_status(*, actor):
 @pytest.mark.django_db(transaction=True)
 def test_a_rejected_call_stops_the_command_with_the_crms_reason(seeders, admin, monkeypatch):
     monkeypatch.setattr(
-        sys.modules["crmadmin.customers.demo"], "seed", _customers_seed_with_unknown_status
+        sys.modules["crmadmin.demo.customers"], "seed", _customers_seed_with_unknown_status
     )
 
     with pytest.raises(CommandError, match="Demo data stopped half-way") as raised:

@@ -7,8 +7,8 @@ import pytest
 import responses
 
 from crmadmin.audit.models import AuditEntry
-from crmadmin.codes.demo import seed
 from crmadmin.codes.models import Field, Group, Status, Type
+from crmadmin.demo.codes import seed
 from tests.crm import CRM, TENANT, envelope
 
 EXPECTED_CODES = {

@@ -2,6 +2,8 @@
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 
 class Command(BaseCommand):
@@ -12,7 +14,13 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        call_command("migrate", interactive=False, verbosity=1, stdout=self.stdout)
+        # One line instead of migrate's "Applying ... OK" per migration.
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        call_command("migrate", interactive=False, verbosity=0, stdout=self.stdout)
+        self.stdout.write(
+            f"Applied {len(pending)} migrations." if pending else "No migrations to apply."
+        )
         call_command("createcachetable", stdout=self.stdout)
         call_command("collectstatic", interactive=False, verbosity=0, stdout=self.stdout)
         call_command("ensure_admin", stdout=self.stdout)

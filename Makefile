@@ -6,6 +6,7 @@ PYTHON ?= python
 UV := $(PYTHON) -m uv
 PORT ?= 8000
 MANAGE := $(UV) run --frozen python manage.py
+VENV_MANAGE := .venv/bin/python manage.py
 
 .PHONY: run test lint format sync bench clean help
 
@@ -24,12 +25,15 @@ run: export PORT := $(PORT)
 run: export DJANGO_RUNSERVER_HIDE_WARNING := true
 # One job worker runs beside the web server. A background job of a non-interactive shell
 # ignores Ctrl-C, so the trap stops the worker (it pauses its job) when the server ends.
+# Both run on the synced .venv's Python, not under `uv run`, so that a stop reaches each
+# process directly instead of also through uv's relay: one CI run saw `make run` still
+# alive 30 s after SIGTERM to its process group, and the relay was one suspect.
 run: sync
 	@$(MANAGE) write_dev_env
 	@$(MANAGE) bootstrap
-	@$(MANAGE) jobs_worker & worker=$$!; \
+	@$(VENV_MANAGE) jobs_worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(MANAGE) runserver 127.0.0.1:$(PORT)
+	$(VENV_MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: sync lint
 	DEBUG=true $(MANAGE) makemigrations --check --dry-run

@@ -19,7 +19,8 @@ os.environ.setdefault("CRM_PROJECT_CODE", "PRJ-TEST")
 from crmadmin.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Quiet tests; a test that reads a worker process's log asks for INFO.
+LOGGING["root"]["level"] = os.environ.get("TEST_LOG_LEVEL", "WARNING")  # noqa: F405
 # Live-server threads must not keep connections open past a test: PostgreSQL refuses to
 # drop a test database that still has users.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -91,7 +91,19 @@ def fresh_copy(tmp_path_factory):
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
-        output, _ = server.communicate(timeout=30)
+        try:
+            output, _ = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            # Say which process would not stop, then clean up rather than leave them.
+            alive = subprocess.run(
+                ["ps", "-o", "pid,ppid,stat,etime,wchan:20,args", "-g", str(server.pid)],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            os.killpg(server.pid, signal.SIGKILL)
+            output, _ = server.communicate(timeout=30)
+            pytest.fail(f"make run did not stop within 30 s of SIGTERM:\n{alive}\n{output}")
     assert "development server at" in output, output
     return {"path": copy, "env": env, "output": output}
 

@@ -10,6 +10,7 @@ Ctrl-C or SIGTERM: a running job pauses (calls in flight finish, no new ones lea
 is queued again for the next worker; a second Ctrl-C stops at once.
 """
 
+import signal
 import threading
 
 from django.conf import settings
@@ -34,8 +35,25 @@ class Command(BaseCommand):
         recovered = runner.recover_stalled_jobs()
         if recovered:
             self.stdout.write(f"Queued again the jobs whose worker stopped: {recovered}")
+        stop = threading.Event()
+        sweeper = threading.Thread(target=_sweep, args=(stop,), name="jobs-recovery", daemon=True)
         if not burst:
-            threading.Thread(target=_sweep, name="jobs-recovery", daemon=True).start()
+            sweeper.start()
+        try:
+            self._work(burst)
+        finally:
+            # Not left to die mid-query at exit: a daemon thread stopped inside SQLite
+            # holds that connection's lock while the interpreter tears the connection down.
+            stop.set()
+            if sweeper.is_alive():
+                sweeper.join(timeout=10)
+            # The work is over: late copies of the stop that ended it (see worker.py)
+            # must not kill the process on its way out and turn its exit status into
+            # "killed by SIGTERM".
+            for name in ("SIGTERM", "SIGINT"):
+                signal.signal(getattr(signal, name), signal.SIG_IGN)
+
+    def _work(self, burst: bool) -> None:
         if settings.JOBS_BACKEND == "rq":
             call_command(
                 "rqworker",
@@ -51,8 +69,7 @@ class Command(BaseCommand):
             run_db_worker(burst=burst)
 
 
-def _sweep() -> None:
-    stop = threading.Event()
+def _sweep(stop: threading.Event) -> None:
     while not stop.wait(max(settings.JOBS_STALE_AFTER / 2, 1.0)):
         try:
             runner.recover_stalled_jobs()

@@ -117,3 +117,51 @@ def test_a_stopped_idle_worker_exits_at_once(world):
 
     assert worker.returncode == 0, output[-3000:]
     assert took < 5, output[-3000:]
+
+
+def test_a_second_stop_a_second_later_forces_it_and_the_job_is_taken_over_later(world, settings):
+    customers = world["customers"](ROWS)
+    job = job_create(
+        owner=world["owner"],
+        kind=SET_STATUS,
+        parameters={"target_id": world["codes"]["vip"].pk},
+        rows=[(c.code, {"customer_id": c.pk}) for c in customers],
+    )
+    stale_after = {"JOBS_STALE_AFTER": "2"}
+    # Calls of 2.5 s: the pause the first stop asks for cannot end before the second.
+    settings.CRM_SANDBOX_LATENCY_MS = 2500
+    worker = _worker(**stale_after)
+    try:
+        # A call has just left: it is in flight for 2.5 s.
+        _wait_for(lambda: JobRow.objects.filter(job=job, state=RowState.IN_FLIGHT).exists(), 60)
+        worker.send_signal(signal.SIGINT)
+        time.sleep(1.2)
+        assert worker.poll() is None  # still pausing
+        worker.send_signal(signal.SIGINT)  # the operator insists
+        output, _ = worker.communicate(timeout=20)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+
+    # django-tasks-db ends its task on the SystemExit the forced stop raises and exits 0.
+    assert "terminating current task" in output, output[-3000:]
+    job.refresh_from_db()
+    assert job.state == JobState.RUNNING  # left as a dead worker leaves it
+    in_flight = job.rows.filter(state=RowState.IN_FLIGHT).count()  # calls it did not wait for
+    assert 1 <= in_flight <= 4
+
+    settings.CRM_SANDBOX_LATENCY_MS = 0
+    time.sleep(2)  # its heartbeat goes stale
+    finisher = _worker("--burst", **stale_after)
+    output, _ = finisher.communicate(timeout=120)
+
+    assert finisher.returncode == 0, output[-3000:]
+    job.refresh_from_db()
+    # Those rows are settled as after a crash: their calls had no recorded answer, so
+    # their outcome is unknown (for reconciliation) and they are not sent again.
+    assert (job.state, job.succeeded, job.failed) == (JobState.FINISHED, ROWS - in_flight, 0)
+    assert job.rows.filter(outcome=RowOutcome.UNKNOWN).count() == in_flight
+    assert Job.objects.get(pk=job.pk).audit_entries.filter(operation="customer.update").count() == (
+        ROWS
+    )

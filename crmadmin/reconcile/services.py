@@ -106,6 +106,13 @@ def _open_item(entry: AuditEntry) -> selectors.Item:
     return item
 
 
+def _settled(item: selectors.Item, answer: Answer, actor, finding, *, action=Action.PROBE):
+    """``answer`` settles the item: it is closed with ``finding``, linked to the call."""
+    return _resolve(
+        item.entry, action=action, actor=actor, probe=answer.entry, closes=True, finding=finding
+    )
+
+
 def _unmapped(item: selectors.Item, answer: Answer, step: str, actor) -> Resolution:
     error = answer.error
     finding = _(
@@ -133,13 +140,11 @@ def _upsert(kind: RecordKind, body: dict[str, Any], actor) -> Callable[[Any], An
 
 def _after_create_probe(item, answer: Answer, actor) -> Resolution:
     if answer.value == OK:
-        return _resolve(
-            item.entry,
-            action=Action.PROBE,
-            actor=actor,
-            probe=answer.entry,
-            closes=True,
-            finding=_(
+        return _settled(
+            item,
+            answer,
+            actor,
+            _(
                 "The CRM has the record and now holds what was intended; it was added "
                 "to the register."
             ),
@@ -166,43 +171,31 @@ def _after_update_probe(item, answer: Answer, actor) -> Resolution:
         finding = _("The CRM does not know the record: it is now listed as an orphan.")
     else:
         return _unmapped(item, answer, "update", actor)
-    return _resolve(
-        item.entry,
-        action=Action.PROBE,
-        actor=actor,
-        probe=answer.entry,
-        closes=True,
-        finding=finding,
-    )
+    return _settled(item, answer, actor, finding)
 
 
 def _after_delete_probe(item, answer: Answer, actor) -> Resolution:
     if answer.value in (OK, Meaning.NOT_FOUND):
         if answer.value == Meaning.NOT_FOUND:
             item.kind.remove(code=item.entry.code)
-        return _resolve(
-            item.entry,
-            action=Action.PROBE,
-            actor=actor,
-            probe=answer.entry,
-            closes=True,
-            finding=_("The CRM no longer has the record; it was removed from the register."),
+        return _settled(
+            item,
+            answer,
+            actor,
+            _("The CRM no longer has the record; it was removed from the register."),
         )
     return _unmapped(item, answer, "delete", actor)
 
 
 def _after_rename_probe(item, answer: Answer, actor, step: str) -> Resolution:
     """``step`` "rename-new": an update under the new code; "rename-old": under the old."""
-    entry = item.entry
     if step == "rename-new":
         if answer.value == OK:
-            return _resolve(
-                entry,
-                action=Action.PROBE,
-                actor=actor,
-                probe=answer.entry,
-                closes=True,
-                finding=_("The CRM knows the record by the new code; the register follows."),
+            return _settled(
+                item,
+                answer,
+                actor,
+                _("The CRM knows the record by the new code; the register follows."),
             )
         if answer.value != Meaning.NOT_FOUND:
             return _unmapped(item, answer, step, actor)
@@ -216,9 +209,7 @@ def _after_rename_probe(item, answer: Answer, actor, step: str) -> Resolution:
         finding = _("The CRM knows the record by neither code: it is now listed as an orphan.")
     else:
         return _unmapped(item, answer, step, actor)
-    return _resolve(
-        entry, action=Action.PROBE, actor=actor, probe=answer.entry, closes=True, finding=finding
-    )
+    return _settled(item, answer, actor, finding)
 
 
 def _rename_probe_old(item, actor) -> Resolution:
@@ -315,24 +306,10 @@ def resend_create(*, entry: AuditEntry, actor: AbstractBaseUser | None) -> Resol
         item.kind.operation("create"), body, actor=actor, on_success=_upsert(item.kind, body, actor)
     )
     if answer.value == OK:
-        return _resolve(
-            entry,
-            action=Action.RESEND,
-            actor=actor,
-            probe=answer.entry,
-            closes=True,
-            finding=_(
-                "The create was sent again and the CRM made it; the register has the record."
-            ),
-        )
-    return _resolve(
-        entry,
-        action=Action.RESEND,
-        actor=actor,
-        probe=answer.entry,
-        closes=True,
-        finding=_("The CRM refused the create sent again; see that call's entry."),
-    )
+        finding = _("The create was sent again and the CRM made it; the register has the record.")
+    else:
+        finding = _("The CRM refused the create sent again; see that call's entry.")
+    return _settled(item, answer, actor, finding, action=Action.RESEND)
 
 
 def recreate(*, entry: AuditEntry, actor: AbstractBaseUser | None) -> Resolution:
@@ -356,14 +333,7 @@ def _after_recreate(item, answer: Answer, actor) -> Resolution:
         finding = _("The CRM says the record exists after all: nothing to repair.")
     else:
         return _unmapped(item, answer, "recreate", actor)
-    return _resolve(
-        item.entry,
-        action=Action.RECREATE,
-        actor=actor,
-        probe=answer.entry,
-        closes=True,
-        finding=finding,
-    )
+    return _settled(item, answer, actor, finding, action=Action.RECREATE)
 
 
 def remove_from_register(*, entry: AuditEntry, actor: AbstractBaseUser | None) -> Resolution:
@@ -431,14 +401,7 @@ def _after_adopt(item, answer: Answer, actor) -> Resolution:
         finding = _("The CRM does not have the record after all: there is nothing to adopt.")
     else:
         return _unmapped(item, answer, "adopt", actor)
-    return _resolve(
-        item.entry,
-        action=Action.ADOPT,
-        actor=actor,
-        probe=answer.entry,
-        closes=True,
-        finding=finding,
-    )
+    return _settled(item, answer, actor, finding, action=Action.ADOPT)
 
 
 # What a person may say an unmapped code means, per step.

@@ -165,3 +165,13 @@ def test_a_second_stop_a_second_later_forces_it_and_the_job_is_taken_over_later(
     assert Job.objects.get(pk=job.pk).audit_entries.filter(operation="customer.update").count() == (
         ROWS
     )
+
+
+def test_a_burst_run_inside_another_program_gives_it_back_its_signal_handlers(world):
+    from django.core.management import call_command
+
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+
+    call_command("jobs_worker", burst=True)
+
+    assert {number: signal.getsignal(number) for number in before} == before

@@ -20,6 +20,9 @@ from django.db import connections
 
 from crmadmin.jobs import runner
 
+# The signals the backends' workers take over (django-tasks-db also takes SIGQUIT).
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
 
 class Command(BaseCommand):
     help = "Run a background job worker (recovers jobs whose worker died, then works the queue)."
@@ -39,19 +42,22 @@ class Command(BaseCommand):
         sweeper = threading.Thread(target=_sweep, args=(stop,), name="jobs-recovery", daemon=True)
         if not burst:
             sweeper.start()
+        handlers = {number: signal.getsignal(number) for number in _STOP_SIGNALS}
         try:
             self._work(burst)
         finally:
-            # Not left to die mid-query at exit: a daemon thread stopped inside SQLite
-            # holds that connection's lock while the interpreter tears the connection down.
+            # Not left to die at exit, possibly in the middle of a query.
             stop.set()
             if sweeper.is_alive():
                 sweeper.join(timeout=10)
-            # The work is over: late copies of the stop that ended it (see worker.py)
-            # must not kill the process on its way out and turn its exit status into
-            # "killed by SIGTERM".
-            for name in ("SIGTERM", "SIGINT"):
-                signal.signal(getattr(signal, name), signal.SIG_IGN)
+            for number, handler in handlers.items():
+                # After a stop the process is ending: late copies of that stop (see
+                # worker.py) must not kill it on its way out and turn its exit status
+                # into "killed by SIGTERM". Otherwise (a burst that emptied the queue,
+                # or a call from another program) its own handlers come back.
+                if runner.shutdown_requested.is_set():
+                    handler = signal.SIG_IGN
+                signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
     def _work(self, burst: bool) -> None:
         if settings.JOBS_BACKEND == "rq":

@@ -381,6 +381,14 @@ def _register_changed(
     matching = {"pk": pk, "code": code}
     if before is not None:
         matching["version"] = before.version
+        # Only what differs from the confirmed row: a change of status leaves the name,
+        # phones and search columns alone, so their indexes (SQLite's full-text index,
+        # whose trigger fires on any UPDATE naming its columns) are not rewritten.
+        values = {
+            name: value
+            for name, value in values.items()
+            if name in _ALWAYS_WRITTEN or _differs(before, name, value)
+        }
     updated = Customer.objects.filter(**matching).update(**values, version=F("version") + 1)
     if updated != 1:
         raise RegisterConflict(f"customer {code} was deleted or re-coded in the register meanwhile")
@@ -405,6 +413,16 @@ def _register_changed(
     if phones_changed or changed_values:
         before._prefetched_objects_cache = {}
     return before
+
+
+_ALWAYS_WRITTEN = frozenset({"updated_by", "updated_at"})
+
+
+def _differs(customer: Customer, name: str, value: Any) -> bool:
+    field = Customer._meta.get_field(name)
+    if field.is_relation:
+        return getattr(customer, field.attname) != (value.pk if value is not None else None)
+    return getattr(customer, name) != value
 
 
 def _current(customer: Customer, version: int | None, loaded: Customer | None = None) -> Customer:

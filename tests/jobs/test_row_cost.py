@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crmadmin.audit.models import AuditEntry, Outcome
 from crmadmin.customers.models import Customer
+from crmadmin.customers.selectors import customer_list
 from crmadmin.customers.services import customer_update
 from crmadmin.jobs import runner
 from crmadmin.jobs.customer_kinds import SET_STATUS, prepare_customers
@@ -142,3 +143,36 @@ def test_a_succeeded_row_is_done_in_the_transaction_that_completes_its_entry(wor
     assert (row.state, row.outcome) == (RowState.DONE, RowOutcome.SUCCEEDED)
     assert row.audit_entry.outcome == Outcome.SUCCEEDED
     assert Job.objects.values_list("done", "succeeded").get(pk=job.pk) == (1, 1)
+
+
+def test_a_status_change_writes_only_the_columns_that_change(world):
+    """The register's UPDATE for a new status names the status and the bookkeeping
+    columns, not the name, phones or search columns: on SQLite the full-text index's
+    trigger fires on any UPDATE naming ``search_text`` or ``phone_digits``, so naming
+    them unchanged rewrote the customer's search entry on every row of a job."""
+    first, second = world["customers"](2)
+    job = set_status_job(world, [first, second])
+    job = Job.objects.select_related("owner").get(pk=job.pk)
+    rows = feed(job)
+
+    with CaptureQueriesContext(connection) as captured:
+        runner._run_row(job, runner.get_kind(SET_STATUS), rows[0])
+
+    table = Customer._meta.db_table
+    (update,) = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("UPDATE") and f'"{table}"' in q["sql"].split("SET")[0]
+    ]
+    assigned = update.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
+    columns = {part.split(" = ", 1)[0].strip().strip('"') for part in assigned.split(", ")}
+    assert columns == {"status_id", "updated_by_id", "updated_at", "version"}
+    register = Customer.objects.get(pk=first.pk)
+    assert (register.status.code, register.name, register.version) == (
+        "VIP",
+        first.name,
+        first.version + 1,
+    )
+    # Still found by its name and phone: its search entry was left as it was.
+    for query in (first.name, first.phone_digits[-6:]):
+        assert first.pk in {c.pk for c in customer_list(query=query)}

@@ -37,7 +37,9 @@ file, or PostgreSQL with DATABASE_URL). The job runs at concurrency 1, 4 and 8; 
 runs, this process times the customer list.
 
 Prints, per concurrency: wall time and rows/s against the latency bound
-rows * latency / concurrency; the worker's peak memory; the list's p50/p95.
+rows * latency / concurrency; the worker's peak memory; the list's p50/p95; and the time
+each row spent beyond the latency (concurrency / rows-per-second - latency). 80% of the
+bound, at any concurrency, means at most a quarter of the latency beyond it: 5 ms at 20 ms.
 Targets: ≥ 80% of the bound at 4 and 8; worker peak RSS ≤ 200 MB; list p95 ≤ 150 ms.
 Exits non-zero when one is missed.
 
@@ -276,7 +278,7 @@ def main() -> int:
             print(
                 f"{'conc.':>5} {'wall s':>8} {'rows/s':>8} {'bound s':>8} {'share':>6} "
                 f"{'list p50':>9} {'list p95':>9} {'worker CPU ms/row':>18} "
-                f"{'server CPU ms/row':>18}"
+                f"{'server CPU ms/row':>18} {'beyond latency ms':>18}"
             )
             for concurrency, target in zip(options.concurrency, targets, strict=False):
                 settings.CRM_MAX_CONCURRENCY = concurrency
@@ -305,10 +307,14 @@ def main() -> int:
                 bound = job.total * options.latency_ms / 1000 / concurrency
                 share = bound / wall
                 p50, p95 = statistics.median(timings), percentile(timings, 0.95)
+                # Each of the ``concurrency`` threads takes concurrency / rate seconds per
+                # row: the latency, plus everything else on the row's path (the worker,
+                # the sandbox's own work, the database, waiting for a core or a lock).
+                beyond = concurrency * wall / job.total * 1000 - options.latency_ms
                 print(
                     f"{concurrency:>5} {wall:8.1f} {job.total / wall:8.1f} {bound:8.1f} "
                     f"{share:6.0%} {p50:9.1f} {p95:9.1f} {worker_cpu:18.1f} {server_cpu:18.1f}"
-                    f"  ({job.succeeded} succeeded, {job.failed} failed)",
+                    f" {beyond:18.1f}  ({job.succeeded} succeeded, {job.failed} failed)",
                     flush=True,
                 )
                 if job.succeeded != job.total:
@@ -324,7 +330,12 @@ def main() -> int:
                         print(f"    {outcome}: {message[:300]}")
                 if concurrency >= 4 and share < TARGET_SHARE:
                     ok = False
-                    print(f"  MISSED: {share:.0%} of the bound < {TARGET_SHARE:.0%}")
+                    allowed = options.latency_ms * (1 / TARGET_SHARE - 1)
+                    print(
+                        f"  MISSED: {share:.0%} of the bound < {TARGET_SHARE:.0%} (a row may "
+                        f"spend at most {allowed:.1f} ms beyond the latency; it spent "
+                        f"{beyond:.1f})"
+                    )
                 if p95 > TARGET_LIST_P95_MS:
                     ok = False
                     print(f"  MISSED: list p95 {p95:.0f} ms > {TARGET_LIST_P95_MS} ms")

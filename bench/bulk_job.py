@@ -28,6 +28,19 @@
 #       8    85.9   116.4    29%      26.1 / 39.2                5.4                4.2
 #   worker peak RSS 124 MB; 15.1 SQL statements per row. Memory and the list's p95 are
 #   met; throughput is CPU-bound: ~10 ms per row between worker and sandbox on 2 cores.
+#
+# 2026-12-03, later (main at 678f8d7), at rest on a slower day of this VM (10 million
+# Python additions took 1.2 to 2.2 s, against 1.8 s at the run above), the full workload:
+#   conc.  wall s  rows/s  share  list p50/p95 ms  worker / server CPU ms/row  beyond latency
+#       1   370.7    27.0    54%      45.3 / 59.8                 9.1 / 7.7         17.1 ms
+#       4   160.8    62.2    31%      53.0 / 72.3                 9.2 / 7.4         44.3 ms
+#       8   146.4    68.3    17%      51.1 / 76.1                 9.2 / 7.3         97.1 ms
+#   worker peak RSS 120 MB. 80% of the bound allows 5 ms beyond the latency per row; even
+#   alone (concurrency 1) a row spends 17 ms. With --latency-ms 100 (3,000 rows): 80% at
+#   concurrency 4 (25.2 ms beyond, of 25 allowed), 66% at 8.
+#   Tried and dropped, no gain beyond the run-to-run spread: the sandbox server on its own
+#   copy of the database (72.0 / 75.4 rows/s at 4 / 8), and that plus one in-process lock
+#   per process ahead of SQLite's write lock (75.0 / 77.7).
 
 """A bulk job at scale: 10,000 customers get a new status through the sandbox.
 

@@ -10,14 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from crmadmin.codes import selectors
 from crmadmin.codes.models import CodeRecord
-from crmadmin.core.codes import CodeField
+from crmadmin.core.codes import RESERVED_CODES, CodeField
 from crmadmin.core.forms import NameField, VersionedForm
 from crmadmin.core.validators import validate_no_control
 from crmadmin.kinds import Detail, RecordKind
-
-# Words that are paths of a kind's pages: /codes/<kind>/new/ is the create page, so a code
-# "new" would have no page of its own.
-RESERVED_CODES = frozenset({"new"})
 
 
 def _detail_field(kind: RecordKind, detail: Detail, current: str | None) -> forms.Field:

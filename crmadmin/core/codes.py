@@ -24,6 +24,11 @@ from crmadmin.kinds import CODE_MAX_LENGTH  # the registry's, with the other len
 
 _CODE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
 
+# Path words of the kinds' pages: /customers/new/ and /codes/<kind>/new/ are the create
+# pages, so a record coded "new" would have no page of its own. Refused in any case, by
+# the forms and by imports alike.
+RESERVED_CODES = frozenset({"new"})
+
 
 def validate_code(value: str) -> None:
     if value.strip(".") == "":
@@ -36,6 +41,15 @@ def validate_code(value: str) -> None:
                 "starting with a letter or a digit; no spaces."
             ),
             code="invalid_code",
+        )
+
+
+def validate_not_reserved(value: str, reserved: frozenset[str] = RESERVED_CODES) -> None:
+    if value and value.lower() in {word.lower() for word in reserved}:
+        raise ValidationError(
+            _("“%(code)s” is reserved by the dashboard; choose another code."),
+            code="reserved",
+            params={"code": value},
         )
 
 
@@ -60,12 +74,7 @@ class CodeField(forms.CharField):
 
     def validate(self, value: str) -> None:
         super().validate(value)
-        if value and value.lower() in self.reserved:
-            raise ValidationError(
-                _("“%(code)s” is reserved by the dashboard; choose another code."),
-                code="reserved",
-                params={"code": value},
-            )
+        validate_not_reserved(value, self.reserved)
 
 
 def clashing(records: QuerySet, code: str, *, exclude: Model | None = None) -> Model | None:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crmadmin.codes.models import Field, Group, Status, Type
-from crmadmin.core.codes import CodeField, clashing
+from crmadmin.core.codes import RESERVED_CODES, CodeField, clashing
 from crmadmin.core.forms import DateField, NameField, NumberField, VersionedForm
 from crmadmin.core.validators import plain_decimal, validate_no_control
 from crmadmin.customers import phones as phone_numbers
@@ -17,8 +17,6 @@ from crmadmin.customers.selectors import DEFAULT_SORT, SORTS, custom_fields
 from crmadmin.customers.services import snapshot_of
 from crmadmin.kinds import FieldType
 
-# Path words of the customer URLs: /customers/new/ must stay the create page.
-RESERVED_CODES = frozenset({"new"})
 CUSTOM_FIELD_PREFIX = "cf_"
 
 

@@ -245,3 +245,17 @@ def test_more_than_twenty_phones_in_a_row_are_an_error(codes, run_import):
     assert _errors(job, 3) == [
         ["phones", "At most 20 phone numbers per customer; this row has 21."]
     ]
+
+
+@pytest.mark.parametrize("code", ["new", "NEW"])
+def test_a_code_that_is_a_page_of_the_dashboard_is_refused(code, codes, run_import):
+    # /customers/new/ and /codes/<kind>/new/ are the create pages: a record coded "new"
+    # would have no page of its own, so an import refuses it as the forms do.
+    customers = run_import(
+        None, "customers", "f.csv", csv_bytes(HEADER, f"{code},Tên,0912000009,,,MOI,CA_NHAN,HN,,")
+    )
+    message = f"“{code}” is reserved by the dashboard; choose another code."
+    assert _errors(customers, 2) == [["code", message]]
+    statuses = run_import(None, "statuses", "codes.csv", csv_bytes("code,name", f"{code},Mới"))
+    assert _errors(statuses, 2) == [["code", message]]
+    assert not Customer.objects.filter(code__iexact="new").exists()

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crmadmin.codes import selectors
 from crmadmin.codes.models import CodeRecord
-from crmadmin.core.codes import RESERVED_CODES, CodeField
+from crmadmin.core.codes import CodeField
 from crmadmin.core.forms import NameField, VersionedForm
 from crmadmin.core.validators import validate_no_control
 from crmadmin.kinds import Detail, RecordKind
@@ -63,7 +63,7 @@ class CodeCreateForm(CodeDetailsForm):
     def __init__(self, *args, kind: RecordKind, **kwargs):
         super().__init__(*args, kind=kind, **kwargs)
         self.fields = {
-            "code": CodeField(label=_("Code"), reserved=RESERVED_CODES),
+            "code": CodeField(label=_("Code")),
             **self.fields,
         }
 
@@ -84,7 +84,7 @@ class CodeRenameForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.kind = kind
         self.record = record
-        self.fields["new_code"] = CodeField(label=_("New code"), reserved=RESERVED_CODES)
+        self.fields["new_code"] = CodeField(label=_("New code"))
         self.versioned(record.version, kind.snapshot(record))
 
     def clean_new_code(self) -> str:

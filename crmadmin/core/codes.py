@@ -6,6 +6,7 @@ rules apply to each:
 - at most ``CODE_MAX_LENGTH`` characters (the CRM's limit, and the register's columns);
 - letters A to Z without accents, digits, "_", "-" and ".", starting with a letter or a
   digit, without spaces (leading and trailing ones are trimmed);
+- not a path word of the kinds' pages (``RESERVED_CODES``: "new"), in any case;
 - **case is kept but never distinguishes two records**: a code that differs only in case
   from another record's of the same kind is refused (:func:`clashing`). The CRM's lookups
   may well ignore case (its routes do), so "vip" beside "VIP" would be an accident. A
@@ -24,9 +25,9 @@ from crmadmin.kinds import CODE_MAX_LENGTH  # the registry's, with the other len
 
 _CODE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
 
-# Path words of the kinds' pages: /customers/new/ and /codes/<kind>/new/ are the create
-# pages, so a record coded "new" would have no page of its own. Refused in any case, by
-# the forms and by imports alike.
+# Path words of the kinds' pages, lower-case: /customers/new/ and /codes/<kind>/new/ are
+# the create pages, so a record coded "new" would have no page of its own. Refused in any
+# case by validate_code, so by the forms and by imports alike.
 RESERVED_CODES = frozenset({"new"})
 
 
@@ -42,10 +43,7 @@ def validate_code(value: str) -> None:
             ),
             code="invalid_code",
         )
-
-
-def validate_not_reserved(value: str, reserved: frozenset[str] = RESERVED_CODES) -> None:
-    if value and value.lower() in {word.lower() for word in reserved}:
+    if value.lower() in RESERVED_CODES:
         raise ValidationError(
             _("“%(code)s” is reserved by the dashboard; choose another code."),
             code="reserved",
@@ -54,11 +52,9 @@ def validate_not_reserved(value: str, reserved: frozenset[str] = RESERVED_CODES)
 
 
 class CodeField(forms.CharField):
-    """A code input. ``reserved``: words that are paths of the kind's pages (refused in
-    any case), e.g. "new" where ``/customers/new/`` is the create page."""
+    """A code input, checked by :func:`validate_code` (reserved path words included)."""
 
-    def __init__(self, *, reserved: frozenset[str] = frozenset(), **kwargs: Any) -> None:
-        self.reserved = frozenset(word.lower() for word in reserved)
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault(
             "help_text",
             _("Up to %(max)d letters, digits, “_”, “-” or “.”, as the CRM knows it, e.g. VIP_2025.")
@@ -71,10 +67,6 @@ class CodeField(forms.CharField):
             widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             **kwargs,
         )
-
-    def validate(self, value: str) -> None:
-        super().validate(value)
-        validate_not_reserved(value, self.reserved)
 
 
 def clashing(records: QuerySet, code: str, *, exclude: Model | None = None) -> Model | None:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crmadmin.codes.models import Field, Group, Status, Type
-from crmadmin.core.codes import RESERVED_CODES, CodeField, clashing
+from crmadmin.core.codes import CodeField, clashing
 from crmadmin.core.forms import DateField, NameField, NumberField, VersionedForm
 from crmadmin.core.validators import plain_decimal, validate_no_control
 from crmadmin.customers import phones as phone_numbers
@@ -169,7 +169,7 @@ class CustomerForm(VersionedForm):
 
     max_phones = phone_numbers.MAX_PHONES  # the template disables "Add phone" there
 
-    code = CodeField(label=_("Code"), reserved=RESERVED_CODES)
+    code = CodeField(label=_("Code"))
     name = NameField(label=_("Name"))
     phones = PhoneListField(label=_("Phones"))
     email = forms.EmailField(label=_("E-mail"), required=False)
@@ -252,7 +252,7 @@ def initial_of(customer: Customer) -> dict[str, Any]:
 
 
 class RenameForm(VersionedForm):
-    new_code = CodeField(label=_("New code"), reserved=RESERVED_CODES)
+    new_code = CodeField(label=_("New code"))
 
     def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
         self.customer = customer

@@ -3,8 +3,8 @@ from django.urls import path
 from crmadmin.customers import views
 
 app_name = "customers"
-# "new" is a path word, so the code "new" is refused by the forms and imports
-# (crmadmin.core.codes.RESERVED_CODES).
+# "new" is a path word, so the code "new" is refused wherever a code is
+# validated (crmadmin.core.codes.RESERVED_CODES).
 urlpatterns = [
     path("", views.customer_list, name="list"),
     path("export.csv", views.customer_export, {"file_format": "csv"}, name="export_csv"),

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from crmadmin.codes.models import Field, Group, Status, Type
 from crmadmin.core.bulk import insert_rows
-from crmadmin.core.codes import validate_code, validate_not_reserved
+from crmadmin.core.codes import validate_code
 from crmadmin.core.spreadsheets import unneutralise
 from crmadmin.core.text import fold
 from crmadmin.core.validators import CONTROL, clean_name
@@ -244,7 +244,6 @@ class CustomerChecker:
         if code and not checked.errors:
             try:
                 validate_code(code)
-                validate_not_reserved(code)
             except ValidationError as error:
                 checked.error(columns.header("code"), " ".join(error.messages))
             first = self.seen_codes.setdefault(code, number)
@@ -438,7 +437,6 @@ class CodeChecker:
         if code and not checked.errors:
             try:
                 validate_code(code)
-                validate_not_reserved(code)
             except ValidationError as error:
                 checked.error(columns.header("code"), " ".join(error.messages))
             first = self.seen_codes.setdefault(code, number)
